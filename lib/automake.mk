@@ -1,0 +1,4 @@
+# lib/: no daemon state and no OVS I/O.  Linked by every program and test.
+noinst_LIBRARIES += lib/libtendril.a
+lib_libtendril_a_SOURCES = \
+	lib/cidr.c lib/cidr.h
