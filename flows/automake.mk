@@ -1,1 +1,11 @@
-# flows/
+# flows/: the pipeline and the flow controller.  Flow generation is pure;
+# only ofctrl.c talks to the switch.
+noinst_LIBRARIES += flows/libtendril-flows.a
+flows_libtendril_flows_a_SOURCES = \
+	flows/cookie.h \
+	flows/fields.h \
+	flows/flow-table.c flows/flow-table.h \
+	flows/installed.c flows/installed.h \
+	flows/ofctrl.c flows/ofctrl.h \
+	flows/pipeline.c flows/pipeline.h \
+	flows/tables.c flows/tables.h

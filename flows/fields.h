@@ -1,0 +1,47 @@
+/*
+ * Every register, ct_mark and ct_label bit the pipeline uses, defined once.
+ * Flow text refers to these through the macros below so that a field's
+ * position is written in one place only.
+ *
+ *   reg0[0..3]    SRC_CLASS: where the packet entered br-int
+ *                 (SRC_CLASS_GATEWAY, SRC_CLASS_TUNNEL, SRC_CLASS_POD).
+ *   reg0[16]      OUT_PORT_SET: L2ForwardingCalc found the output port.
+ *   reg1          OUT_PORT: the OpenFlow port to output to, valid when
+ *                 OUT_PORT_SET.
+ *   reg2          scratch: the ARP responder swaps addresses through it.
+ *   reg3, reg4    reserved for Service endpoint IP and port (EndpointDNAT).
+ *   ct_mark[0..3] the SRC_CLASS of the packet that created the connection.
+ *   ct_mark[4]    CT_MARK_SERVICE: the connection was DNAT'd to an endpoint.
+ *   ct_label      reserved for NetworkPolicy rule ids (audit/metrics).
+ *
+ * Conntrack zone CT_ZONE holds every connection the pipeline tracks.
+ */
+#ifndef TENDRIL_FLOWS_FIELDS_H
+#define TENDRIL_FLOWS_FIELDS_H 1
+
+/* reg0[0..3]: source class. */
+#define F_SRC_CLASS          "reg0[0..3]"
+#define SRC_CLASS_MASK       0xf
+#define SRC_CLASS_GATEWAY    1
+#define SRC_CLASS_TUNNEL     2
+#define SRC_CLASS_POD        3
+
+/* reg0[16]: the output port is known. */
+#define F_OUT_PORT_SET       "reg0[16]"
+#define OUT_PORT_SET_BIT     0x10000
+
+/* reg1: output port. */
+#define F_OUT_PORT           "reg1"
+#define F_OUT_PORT_NXM       "NXM_NX_REG1[]"
+
+/* reg2: scratch. */
+#define F_SCRATCH_NXM        "NXM_NX_REG2[]"
+
+/* ct_mark. */
+#define CT_MARK_SRC_CLASS_MASK 0xf
+#define CT_MARK_SERVICE        0x10
+
+/* The conntrack zone of the pipeline. */
+#define CT_ZONE              65520
+
+#endif /* flows/fields.h */

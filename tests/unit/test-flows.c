@@ -1,0 +1,431 @@
+#include "ovs-config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "flows/cookie.h"
+#include "flows/flow-table.h"
+#include "flows/installed.h"
+#include "flows/pipeline.h"
+#include "flows/tables.h"
+#include "flow.h"
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofpbuf.h"
+#include "util.h"
+
+/* Fails the test with the error if there is one. */
+static void
+ok(char *error)
+{
+    if (error) {
+        fail_msg("%s", error);
+    }
+}
+
+/* The capture sink: decodes the messages installed_diff() produced into
+ * one line each, "ADD|MOD|DEL table=... cookie=... MATCH actions=..." or
+ * "GROUP ADD_OR_MOD|DEL id", and frees them. */
+static char *
+capture(struct ovs_list *msgs)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct ofpbuf *msg;
+
+    LIST_FOR_EACH_POP (msg, list_node, msgs) {
+        const struct ofp_header *oh = msg->data;
+        enum ofptype type;
+        assert_int_equal(ofptype_decode(&type, oh), 0);
+        if (type == OFPTYPE_FLOW_MOD) {
+            struct ofputil_flow_mod fm;
+            struct ofpbuf ofpacts;
+            ofpbuf_init(&ofpacts, 64);
+            assert_int_equal(ofputil_decode_flow_mod(
+                                 &fm, oh, OFPUTIL_P_OF15_OXM, NULL, NULL,
+                                 &ofpacts, OFPP_MAX, 255), 0);
+            const char *cmd = (fm.command == OFPFC_ADD ? "ADD"
+                               : fm.command == OFPFC_MODIFY_STRICT ? "MOD"
+                               : fm.command == OFPFC_DELETE_STRICT ? "DEL"
+                               : fm.command == OFPFC_DELETE ? "DELALL"
+                               : "?");
+            if (fm.command == OFPFC_DELETE) {
+                ds_put_format(&s, "DELALL cookie=%#"PRIx64"/%#"PRIx64"\n",
+                              ntohll(fm.cookie), ntohll(fm.cookie_mask));
+            } else {
+                ds_put_format(&s, "%s ", cmd);
+                if (fm.command == OFPFC_ADD) {
+                    ds_put_format(&s, "cookie=%#"PRIx64" ",
+                                  ntohll(fm.new_cookie));
+                }
+                desired_flow_format(&s, fm.table_id, fm.priority, &fm.match,
+                                    ofpacts.data, ofpacts.size);
+                ds_put_char(&s, '\n');
+            }
+            minimatch_destroy(&fm.match);
+            ofpbuf_uninit(&ofpacts);
+        } else if (type == OFPTYPE_GROUP_MOD) {
+            struct ofputil_group_mod gm;
+            assert_int_equal(ofputil_decode_group_mod(oh, &gm), 0);
+            ds_put_format(&s, "GROUP %s %"PRIu32"\n",
+                          gm.command == OFPGC11_DELETE ? "DEL" : "ADD_OR_MOD",
+                          gm.group_id);
+            ofputil_uninit_group_mod(&gm);
+        } else {
+            ds_put_format(&s, "type %d\n", type);
+        }
+        ofpbuf_delete(msg);
+    }
+    return ds_steal_cstr(&s);
+}
+
+static char *
+diff(struct installed *in, const struct flow_table *ft, uint16_t round,
+     struct diff_stats *stats)
+{
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    installed_diff(in, ft, round, OFP15_VERSION, &msgs, stats);
+    return capture(&msgs);
+}
+
+static void
+test_cookie(void **state)
+{
+    uint64_t c = cookie_make(7, COOKIE_POD, 0xdeadbeef);
+    assert_true(c == UINT64_C(0x00070200deadbeef));
+    assert_int_equal(cookie_round(c), 7);
+    assert_int_equal(cookie_category(c), COOKIE_POD);
+    assert_int_equal(cookie_object(c), 0xdeadbeef);
+    assert_true(cookie_with_round(c, 9) == UINT64_C(0x00090200deadbeef));
+    assert_int_equal(cookie_next_round(1), 2);
+    assert_int_equal(cookie_next_round(UINT16_MAX), 1);
+    assert_int_equal(cookie_next_round(0), 1);
+}
+
+static void
+test_table_names(void **state)
+{
+    assert_string_equal(table_name(TABLE_CLASSIFIER), "Classifier");
+    assert_string_equal(table_name(TABLE_OUTPUT), "Output");
+    assert_int_equal(N_TABLES, 21);
+    assert_int_equal(TABLE_L3_FORWARDING, 12);
+}
+
+static void
+test_add_replace_conflict(void **state)
+{
+    struct flow_table ft;
+    flow_table_init(&ft);
+    uint64_t seqno = ft.seqno;
+
+    ok(flow_table_add(&ft, "pod/a", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=1 actions=goto_table:SpoofGuard"));
+    assert_true(ft.seqno > seqno);
+    assert_int_equal(flow_table_count(&ft), 1);
+
+    /* Same owner, same key, same actions: no change. */
+    seqno = ft.seqno;
+    ok(flow_table_add(&ft, "pod/a", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=1 actions=goto_table:SpoofGuard"));
+    assert_true(ft.seqno == seqno);
+
+    /* Same owner, new actions: replaced. */
+    ok(flow_table_add(&ft, "pod/a", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=1 actions=drop"));
+    assert_true(ft.seqno > seqno);
+    assert_int_equal(flow_table_count(&ft), 1);
+
+    /* Another owner may not take it. */
+    char *error = flow_table_add(&ft, "pod/b", COOKIE_POD, TABLE_CLASSIFIER,
+                                 100, "in_port=1 actions=drop");
+    assert_non_null(error);
+    assert_non_null(strstr(error, "already owned by pod/a"));
+    free(error);
+    assert_int_equal(flow_table_count_owner(&ft, "pod/b"), 0);
+
+    /* Bad text is refused with the flow in the message. */
+    error = flow_table_add(&ft, "pod/b", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                           "in_port=1,ip,nw_dst=10.0.0.x actions=drop");
+    assert_non_null(error);
+    assert_non_null(strstr(error, "pod/b: bad flow"));
+    free(error);
+    error = flow_table_add(&ft, "pod/b", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                           "ip actions=goto_table:NoSuchTable");
+    assert_non_null(error);
+    free(error);
+
+    ok(flow_table_add(&ft, "pod/b", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=2 actions=drop"));
+    ok(flow_table_add(&ft, "pod/b", COOKIE_POD, TABLE_OUTPUT, 5,
+                      "actions=drop"));
+    assert_int_equal(flow_table_count(&ft), 3);
+    flow_table_remove_owner(&ft, "pod/b");
+    assert_int_equal(flow_table_count(&ft), 1);
+    flow_table_remove_owner(&ft, "pod/nobody");
+    flow_table_destroy(&ft);
+}
+
+static void
+test_diff(void **state)
+{
+    struct flow_table ft;
+    struct installed in;
+    struct diff_stats stats = { 0 };
+    flow_table_init(&ft);
+    installed_init(&in);
+
+    ok(flow_table_add(&ft, "pod/a", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=1 actions=goto_table:SpoofGuard"));
+    ok(flow_table_add(&ft, "pod/b", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=2 actions=goto_table:SpoofGuard"));
+    char *out = diff(&in, &ft, 3, &stats);
+    uint32_t a = hash_string("pod/a", 0), b = hash_string("pod/b", 0);
+    char *expected = xasprintf(
+        "ADD cookie=%#"PRIx64" table=Classifier, priority=100,in_port=1 "
+        "actions=goto_table:SpoofGuard\n",
+        cookie_make(3, COOKIE_POD, a));
+    assert_non_null(strstr(out, expected));
+    free(expected);
+    expected = xasprintf(
+        "ADD cookie=%#"PRIx64" table=Classifier, priority=100,in_port=2 "
+        "actions=goto_table:SpoofGuard\n",
+        cookie_make(3, COOKIE_POD, b));
+    assert_non_null(strstr(out, expected));
+    free(expected);
+    free(out);
+    assert_int_equal(stats.flows_added, 2);
+
+    /* Nothing changed: nothing sent. */
+    out = diff(&in, &ft, 3, &stats);
+    assert_string_equal(out, "");
+    free(out);
+
+    /* An action change is a strict modify; a withdrawn owner a strict
+     * delete, sent before additions. */
+    ok(flow_table_add(&ft, "pod/a", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=1 actions=drop"));
+    flow_table_remove_owner(&ft, "pod/b");
+    ok(flow_table_add(&ft, "pod/c", COOKIE_POD, TABLE_OUTPUT, 1,
+                      "reg1=5 actions=output:5"));
+    out = diff(&in, &ft, 3, &stats);
+    expected = xasprintf(
+        "DEL table=Classifier, priority=100,in_port=2 actions=drop\n"
+        "MOD table=Classifier, priority=100,in_port=1 actions=drop\n");
+    char *del = strstr(out, "DEL table=Classifier");
+    char *mod = strstr(out, "MOD table=Classifier, priority=100,in_port=1 "
+                       "actions=drop");
+    char *add = strstr(out, "ADD cookie=");
+    assert_non_null(del);
+    assert_non_null(mod);
+    assert_non_null(add);
+    assert_true(del < add);
+    free(expected);
+    free(out);
+    assert_int_equal(stats.flows_modified, 1);
+    assert_int_equal(stats.flows_deleted, 1);
+    assert_int_equal(stats.flows_added, 3);
+
+    /* A new round re-adds every flow with its new cookie. */
+    out = diff(&in, &ft, 4, &stats);
+    size_t adds = 0;
+    for (const char *p = out; (p = strstr(p, "ADD cookie=0x4")); p++) {
+        adds++;
+    }
+    assert_int_equal(adds, 2);
+    free(out);
+
+    installed_destroy(&in);
+    flow_table_destroy(&ft);
+}
+
+static void
+test_diff_groups(void **state)
+{
+    struct flow_table ft;
+    struct installed in;
+    struct diff_stats stats = { 0 };
+    flow_table_init(&ft);
+    installed_init(&in);
+
+    ok(flow_table_add_group(&ft, "service/default/web", COOKIE_SERVICE, 7,
+                            "type=select,bucket=bucket_id:0,actions=drop"));
+    ok(flow_table_add(&ft, "service/default/web", COOKIE_SERVICE,
+                      TABLE_SERVICE_LB, 200,
+                      "tcp,nw_dst=10.96.0.10,tp_dst=80 actions=group:7"));
+    char *out = diff(&in, &ft, 1, &stats);
+    /* The group exists before the flow that uses it. */
+    char *group = strstr(out, "GROUP ADD_OR_MOD 7");
+    char *flow = strstr(out, "ADD cookie=");
+    assert_non_null(group);
+    assert_non_null(flow);
+    assert_true(group < flow);
+    free(out);
+
+    /* Changed buckets: the group is modified, the flow left alone. */
+    ok(flow_table_add_group(&ft, "service/default/web", COOKIE_SERVICE, 7,
+                            "type=select,bucket=bucket_id:0,actions=drop,"
+                            "bucket=bucket_id:1,actions=drop"));
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "GROUP ADD_OR_MOD 7\n");
+    free(out);
+    assert_int_equal(stats.groups_modified, 1);
+
+    /* Withdrawn: the flow goes before the group. */
+    flow_table_remove_owner(&ft, "service/default/web");
+    out = diff(&in, &ft, 1, &stats);
+    flow = strstr(out, "DEL table=ServiceLB");
+    group = strstr(out, "GROUP DEL 7");
+    assert_non_null(flow);
+    assert_non_null(group);
+    assert_true(flow < group);
+    free(out);
+
+    char *error = flow_table_add_group(&ft, "x", COOKIE_OTHER, 8,
+                                       "type=nonsense");
+    assert_non_null(error);
+    free(error);
+
+    installed_destroy(&in);
+    flow_table_destroy(&ft);
+}
+
+static void
+test_delete_round_encoding(void **state)
+{
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    struct ofpbuf *m = installed_encode_delete_round(OFP15_VERSION, 5);
+    ovs_list_push_back(&msgs, &m->list_node);
+    char *out = capture(&msgs);
+    assert_string_equal(out,
+                        "DELALL cookie=0x5000000000000/0xffff000000000000\n");
+    free(out);
+}
+
+/* Compares 'actual' with the golden file tests/fixtures/flows/NAME, or
+ * writes it when TENDRIL_UPDATE_GOLDEN is set. */
+static void
+check_golden(const char *name, const char *actual)
+{
+    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
+    char *path = xasprintf("%s/tests/fixtures/flows/%s", srcdir, name);
+
+    if (getenv("TENDRIL_UPDATE_GOLDEN")) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(actual, f);
+        fclose(f);
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fail_msg("cannot open golden file %s", path);
+    }
+    struct ds expected = DS_EMPTY_INITIALIZER;
+    int c;
+    while ((c = getc(f)) != EOF) {
+        ds_put_char(&expected, c);
+    }
+    fclose(f);
+    if (strcmp(ds_cstr(&expected), actual)) {
+        fail_msg("flows differ from %s:\n--- expected\n%s--- actual\n%s",
+                 path, ds_cstr(&expected), actual);
+    }
+    ds_destroy(&expected);
+    free(path);
+}
+
+static struct node_net
+test_node(void)
+{
+    struct node_net node = {
+        .gw_ofport = u16_to_ofp(2),
+        .gw_mac = ETH_ADDR_C(0a,58,0a,f4,01,01),
+        .tun_ofport = u16_to_ofp(1),
+    };
+    ok(ipaddr_parse("10.244.1.1", &node.gw_ip));
+    ok(cidr_parse("10.244.1.0/24", &node.pod_cidr));
+    return node;
+}
+
+static void
+test_static_golden(void **state)
+{
+    struct flow_table ft;
+    flow_table_init(&ft);
+    struct node_net node = test_node();
+    ok(pipeline_add_static(&ft, &node));
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_dump(&ft, NULL, false, &s);
+    check_golden("static.txt", ds_cstr(&s));
+    ds_destroy(&s);
+
+    /* Every table ends in a default flow. */
+    for (int t = 0; t < N_TABLES; t++) {
+        struct minimatch any;
+        minimatch_init_catchall(&any);
+        if (!flow_table_find(&ft, t, 0, &any)) {
+            fail_msg("table %s has no default flow", table_name(t));
+        }
+        minimatch_destroy(&any);
+    }
+    flow_table_destroy(&ft);
+}
+
+static void
+test_pod_golden(void **state)
+{
+    struct flow_table ft;
+    flow_table_init(&ft);
+    struct node_net node = test_node();
+    ok(pipeline_add_static(&ft, &node));
+    size_t n_static = flow_table_count(&ft);
+
+    struct pod_net pod = {
+        .ofport = u16_to_ofp(5),
+        .mac = ETH_ADDR_C(aa,bb,cc,00,00,05),
+    };
+    ok(ipaddr_parse("10.244.1.5", &pod.ip));
+    ok(pod_flows_add(&ft, "pod/default/web-1", &node, &pod));
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_dump(&ft, "pod/", true, &s);
+    check_golden("pod.txt", ds_cstr(&s));
+    ds_destroy(&s);
+
+    /* A second pod with the first one's port conflicts and leaves
+     * nothing of its own behind. */
+    struct pod_net clash = pod;
+    ok(ipaddr_parse("10.244.1.6", &clash.ip));
+    char *error = pod_flows_add(&ft, "pod/default/web-2", &node, &clash);
+    assert_non_null(error);
+    free(error);
+    assert_int_equal(flow_table_count_owner(&ft, "pod/default/web-2"), 0);
+
+    pod_flows_remove(&ft, "pod/default/web-1");
+    assert_int_equal(flow_table_count(&ft), n_static);
+    flow_table_destroy(&ft);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cookie),
+        cmocka_unit_test(test_table_names),
+        cmocka_unit_test(test_add_replace_conflict),
+        cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_diff_groups),
+        cmocka_unit_test(test_delete_round_encoding),
+        cmocka_unit_test(test_static_golden),
+        cmocka_unit_test(test_pod_golden),
+    };
+    return cmocka_run_group_tests_name("flows", tests, NULL, NULL);
+}
