@@ -2,3 +2,7 @@
 noinst_LIBRARIES += lib/libtendril.a
 lib_libtendril_a_SOURCES = \
 	lib/cidr.c lib/cidr.h
+lib_libtendril_a_SOURCES += \
+	lib/link.c lib/link.h \
+	lib/netns.c lib/netns.h
+lib_libtendril_a_SOURCES += lib/ipam.c lib/ipam.h
