@@ -1,0 +1,181 @@
+/*
+ * CNI spec versions, results and errors, encoded in the version the runtime
+ * asked for.
+ *
+ * A result is built in C (struct cni_result) and turned into JSON for one
+ * spec version at the end; a "prevResult" of any supported version is
+ * decoded into the same struct.  Errors carry the spec's codes.
+ *
+ * What changes between the versions we speak (CNI SPEC.md, spec-v0.3.0 to
+ * spec-v1.1.0):
+ *   - 0.3.0, 0.3.1, 0.4.0: every "ips" entry has "version": "4" or "6".
+ *   - 1.0.0: "version" is gone from "ips".
+ *   - 1.1.0: "interfaces" entries may carry "mtu".
+ * The output otherwise follows the reference library (libcni's types040 and
+ * types100): empty lists are left out, "dns" is always present (here always
+ * empty), an "ips" entry names its interface by index.
+ */
+#ifndef TENDRIL_CNI_RESULT_H
+#define TENDRIL_CNI_RESULT_H 1
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "openvswitch/compiler.h"
+#include "openvswitch/types.h"
+
+#include "lib/cidr.h"
+
+/* libopenvswitch also defines json_object(), json_array(), json_string(),
+ * json_integer(), json_real() and json_equal().  Once its json.o is in a
+ * static link (the agent's always is), calls by those names reach OVS's
+ * functions, not jansson's.  These build the same jansson values through
+ * json_pack(), whose calls stay inside libjansson.  Each returns a new
+ * reference, or NULL as jansson's constructors do (e.g. bad UTF-8). */
+static inline json_t *
+cni_json_object(void)
+{
+    return json_pack("{}");
+}
+
+static inline json_t *
+cni_json_array(void)
+{
+    return json_pack("[]");
+}
+
+static inline json_t *
+cni_json_string(const char *s)
+{
+    return s ? json_pack("s", s) : NULL;
+}
+
+static inline json_t *
+cni_json_integer(json_int_t n)
+{
+    return json_pack("I", n);
+}
+
+/* jansson's json_equal(), for the same reason: compares the canonical
+ * encodings (sorted keys) of 'a' and 'b'. */
+bool cni_json_equal(const json_t *a, const json_t *b);
+
+/* The spec versions the binary accepts, oldest first. */
+enum cni_version {
+    CNI_VERSION_0_3_0,
+    CNI_VERSION_0_3_1,
+    CNI_VERSION_0_4_0,
+    CNI_VERSION_1_0_0,
+    CNI_VERSION_1_1_0,
+    CNI_N_VERSIONS
+};
+#define CNI_VERSION_LATEST CNI_VERSION_1_1_0
+
+bool cni_version_parse(const char *, enum cni_version *);
+const char *cni_version_to_string(enum cni_version);
+const char *cni_supported_versions(void);     /* "0.3.0, 0.3.1, ..." */
+json_t *cni_supported_versions_json(void);    /* New reference. */
+
+/* Error codes.  1 to 99 are the spec's well-known codes; 100 and up are
+ * Tendril's own.  An error the agent reports carries its own code, which
+ * the binary passes on unchanged. */
+enum cni_error_code {
+    CNI_ERR_INCOMPATIBLE_VERSION = 1,  /* Incompatible CNI version. */
+    CNI_ERR_UNSUPPORTED_FIELD = 2,     /* Unsupported field in the config. */
+    CNI_ERR_UNKNOWN_CONTAINER = 3,     /* Container unknown or gone. */
+    CNI_ERR_INVALID_ENV = 4,           /* Invalid or missing CNI_* variable. */
+    CNI_ERR_IO = 5,                    /* I/O failure (e.g. reading stdin). */
+    CNI_ERR_DECODE = 6,                /* Content fails to decode. */
+    CNI_ERR_INVALID_CONFIG = 7,        /* Network configuration invalid. */
+    CNI_ERR_TRY_AGAIN_LATER = 11,      /* Transient condition. */
+    CNI_ERR_NOT_AVAILABLE = 50,        /* STATUS: cannot service ADD. */
+    CNI_ERR_LIMITED_CONNECTIVITY = 51, /* STATUS: and existing pods suffer. */
+
+    CNI_ERR_AGENT_UNREACHABLE = 100,   /* Nothing listens on agentSocket. */
+    CNI_ERR_AGENT_TIMEOUT = 101,       /* The agent did not answer in time. */
+    CNI_ERR_AGENT_PROTOCOL = 102,      /* The agent's reply is malformed. */
+    CNI_ERR_AGENT_IO = 103,            /* The connection to the agent broke. */
+    CNI_ERR_INTERNAL = 999,            /* As reference skel's ErrInternal. */
+};
+
+/* A CNI error.  'msg' is short; 'details' (may be NULL) says more.  Both are
+ * owned by the error. */
+struct cni_error {
+    int code;
+    char *msg;
+    char *details;
+};
+
+struct cni_error *cni_error_create(int code, const char *msg,
+                                   const char *details);
+struct cni_error *cni_error_format(int code, const char *msg,
+                                   const char *details_format, ...)
+    OVS_PRINTF_FORMAT(3, 4);
+void cni_error_destroy(struct cni_error *);
+json_t *cni_error_to_json(const struct cni_error *, enum cni_version);
+
+/* MAC addresses in results: "0a:58:0a:f4:01:05".  The parser also takes
+ * upper case and '-' separators; the formatter writes lower case with ':'. */
+#define CNI_MAC_STRLEN 18
+char *cni_mac_parse(const char *, struct eth_addr *) OVS_WARN_UNUSED_RESULT;
+const char *cni_mac_format(const struct eth_addr *, char buf[CNI_MAC_STRLEN]);
+
+/* An interface the plugin created or knows about. */
+struct cni_interface {
+    char *name;                 /* Owned. */
+    bool has_mac;
+    struct eth_addr mac;
+    char *sandbox;              /* Owned netns path; NULL for a host side. */
+    unsigned int mtu;           /* 0 if unknown.  Emitted from 1.1.0 on. */
+};
+
+/* An address assigned to an interface: "10.244.1.5/24". */
+struct cni_ip {
+    struct ipaddr addr;
+    unsigned int plen;
+    bool has_gateway;
+    struct ipaddr gateway;      /* Same family as 'addr'. */
+    int interface;              /* Index in the result's interfaces, or -1. */
+};
+
+/* A route: "dst" is a prefix (host bits zero), "gw" optional. */
+struct cni_route {
+    struct cidr dst;
+    bool has_gw;
+    struct ipaddr gw;           /* Same family as 'dst'. */
+};
+
+/* A result.  The arrays are owned; cni_result_uninit() frees them. */
+struct cni_result {
+    struct cni_interface *interfaces;
+    size_t n_interfaces;
+    struct cni_ip *ips;
+    size_t n_ips;
+    struct cni_route *routes;
+    size_t n_routes;
+};
+
+void cni_result_init(struct cni_result *);
+void cni_result_uninit(struct cni_result *);
+size_t cni_result_add_interface(struct cni_result *, const char *name,
+                                const struct eth_addr *mac,
+                                const char *sandbox, unsigned int mtu);
+void cni_result_add_ip(struct cni_result *, const struct ipaddr *,
+                       unsigned int plen, const struct ipaddr *gateway,
+                       int interface);
+void cni_result_add_route(struct cni_result *, const struct cidr *dst,
+                          const struct ipaddr *gw);
+
+json_t *cni_result_to_json(const struct cni_result *, enum cni_version);
+char *cni_result_from_json(const json_t *, struct cni_result *)
+    OVS_WARN_UNUSED_RESULT;
+
+/* One "ips" or "routes" entry, as in a result or in the agent's replies.
+ * The "ips" parser leaves 'interface' at -1 unless the entry names one. */
+char *cni_ip_from_json(const json_t *, struct cni_ip *)
+    OVS_WARN_UNUSED_RESULT;
+char *cni_route_from_json(const json_t *, struct cni_route *)
+    OVS_WARN_UNUSED_RESULT;
+
+#endif /* cni/result.h */
