@@ -1,1 +1,14 @@
-# agent/
+# agent/: tendril-agent.  main.c is the only daemon-specific file; the rest
+# is a library that the unit tests link too.
+noinst_LIBRARIES += agent/libtendril-agent.a
+agent_libtendril_agent_a_SOURCES = \
+	agent/agent.c agent/agent.h \
+	agent/cni-server.c agent/cni-server.h \
+	agent/config.c agent/config.h
+agent_libtendril_agent_a_SOURCES += agent/k8s-cache.c agent/k8s-cache.h
+
+sbin_PROGRAMS += agent/tendril-agent
+agent_tendril_agent_SOURCES = agent/main.c
+agent_tendril_agent_LDADD = agent/libtendril-agent.a \
+	flows/libtendril-flows.a ovsdb/libtendril-ovsdb.a lib/libtendril.a \
+	$(OVS_LIBS) $(JANSSON_LIBS)
