@@ -33,6 +33,49 @@ tests_unit_test_cni_client_SOURCES = tests/unit/test-cni-client.c
 tests_unit_test_cni_client_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cni_client_LDADD = cni/libtendril-cni.a $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test-label-selector
+tests_unit_test_label_selector_SOURCES = tests/unit/test-label-selector.c
+tests_unit_test_label_selector_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_label_selector_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-k8s-object
+tests_unit_test_k8s_object_SOURCES = tests/unit/test-k8s-object.c
+tests_unit_test_k8s_object_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_k8s_object_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-k8s-cache
+tests_unit_test_k8s_cache_SOURCES = tests/unit/test-k8s-cache.c
+tests_unit_test_k8s_cache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_k8s_cache_LDADD = agent/libtendril-agent.a $(UNIT_LDADD)
+
+EXTRA_DIST += \
+	tests/fixtures/k8s/endpointslice-empty.json \
+	tests/fixtures/k8s/endpointslice-v1.json \
+	tests/fixtures/k8s/endpointslice-v1beta1.json \
+	tests/fixtures/k8s/namespace.json \
+	tests/fixtures/k8s/networkpolicy-default-types.json \
+	tests/fixtures/k8s/networkpolicy-deny-all.json \
+	tests/fixtures/k8s/networkpolicy.json \
+	tests/fixtures/k8s/node-dualstack.json \
+	tests/fixtures/k8s/node.json \
+	tests/fixtures/k8s/pod-hostnet-dualstack.json \
+	tests/fixtures/k8s/pod-pending.json \
+	tests/fixtures/k8s/pod.json \
+	tests/fixtures/k8s/podlist.json \
+	tests/fixtures/k8s/service-clusterip.json \
+	tests/fixtures/k8s/service-externalname.json \
+	tests/fixtures/k8s/service-headless.json \
+	tests/fixtures/k8s/service-loadbalancer.json \
+	tests/fixtures/k8s/service-nodeport-affinity-default.json \
+	tests/fixtures/k8s/watch-events.json \
+	tests/fixtures/k8s/malformed/endpointslice-family-mismatch.json \
+	tests/fixtures/k8s/malformed/networkpolicy-bad-operator.json \
+	tests/fixtures/k8s/malformed/node-bad-podcidr.json \
+	tests/fixtures/k8s/malformed/pod-bad-podip.json \
+	tests/fixtures/k8s/malformed/pod-no-metadata.json \
+	tests/fixtures/k8s/malformed/pod-port-string.json \
+	tests/fixtures/k8s/malformed/service-bad-clusterip.json
+
 TESTS += $(check_PROGRAMS)
 
 # System test programs need root and network namespaces: `make check`
