@@ -23,7 +23,8 @@ ovs_start() {
     ns_exec "$ns" env OVS_RUNDIR="$dir" OVS_DBDIR="$dir" OVS_LOGDIR="$dir" \
         ovsdb-server "$dir/conf.db" --remote="punix:$dir/db.sock" \
         --pidfile="$dir/ovsdb-server.pid" --unixctl="$dir/ovsdb-server.ctl" \
-        --log-file="$dir/ovsdb-server.log" --detach --no-chdir
+        --log-file="$dir/ovsdb-server.log" --detach --no-chdir \
+        >>"$dir/ovsdb-server.out" 2>&1
     ovs-vsctl --db="unix:$dir/db.sock" --no-wait -- init \
         -- set Open_vSwitch . other_config:flow-restore-wait=true
     ovs_start_vswitchd "$ns" "$dir"
@@ -34,7 +35,8 @@ ovs_start_vswitchd() {
     ns_exec "$ns" env OVS_RUNDIR="$dir" OVS_DBDIR="$dir" OVS_LOGDIR="$dir" \
         ovs-vswitchd "unix:$dir/db.sock" --disable-system \
         --pidfile="$dir/ovs-vswitchd.pid" --unixctl="$dir/ovs-vswitchd.ctl" \
-        --log-file="$dir/ovs-vswitchd.log" --detach --no-chdir
+        --log-file="$dir/ovs-vswitchd.log" --detach --no-chdir \
+        >>"$dir/ovs-vswitchd.out" 2>&1
 }
 
 # stop_pidfile FILE: stops the process whose pid FILE records and waits for
@@ -80,7 +82,8 @@ agent_start() {
         --pod-cidr="$cidr" --cni-socket="$dir/cni.sock" \
         --state-dir="$dir/state" --unixctl="$dir/tendril-agent.ctl" \
         --pidfile="$dir/tendril-agent.pid" --detach --no-chdir \
-        --log-file="$dir/tendril-agent.log" "$@"
+        --log-file="$dir/tendril-agent.log" "$@" \
+        >>"$dir/tendril-agent.out" 2>&1
 }
 
 agent_stop() {

@@ -1,0 +1,215 @@
+#!/bin/bash
+# Pod networking on one node: a private OVS (userspace datapath) and the
+# agent in a node namespace, pods made by calling the real CNI binary as a
+# runtime does.  Needs root.  Exit 0 pass, 1 fail, 77 skip.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-$TOP/_build/release}
+. "$TOP/tests/system/lib.sh"
+
+[ "$(id -u)" = 0 ] || { echo "test-pods: needs root, skipped"; exit 77; }
+for f in "$BUILD/agent/tendril-agent" "$BUILD/cni/tendril"; do
+    [ -x "$f" ] || { echo "test-pods: $f not built"; exit 1; }
+done
+
+P=tp$$                        # Prefix of everything this test makes.
+NODE=$P-node
+DIR=$(mktemp -d /tmp/tendril-test-pods.XXXXXX)
+OVS=$DIR/ovs
+CIDR=10.244.7.0/24
+passed=0 failed=0
+
+cleanup() {
+    agent_stop "$OVS"
+    ovs_stop "$OVS"
+    for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
+        ip netns del "$ns"
+    done
+    rm -rf "$DIR"
+}
+trap cleanup EXIT INT TERM
+
+check() {
+    local what=$1; shift
+    if "$@" >"$DIR/last.out" 2>&1; then
+        echo "  ok   $what"; passed=$((passed + 1))
+    else
+        echo "  FAIL $what"; sed 's/^/       /' "$DIR/last.out" | tail -15
+        failed=$((failed + 1))
+    fi
+}
+
+cat >"$DIR/conf.json" <<CONF
+{"cniVersion": "1.0.0", "name": "tendril", "type": "tendril",
+ "agentSocket": "$OVS/cni.sock"}
+CONF
+
+# cni COMMAND POD [IFNAME]: runs the plugin in the node as a runtime would.
+cni() {
+    local cmd=$1 pod=$2 ifname=${3:-eth0}
+    ip netns exec "$NODE" env CNI_COMMAND="$cmd" CNI_CONTAINERID="cid-$pod" \
+        CNI_NETNS="/var/run/netns/$P-$pod" CNI_IFNAME="$ifname" \
+        CNI_PATH=/usr/lib/cni \
+        CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod" \
+        "$BUILD/cni/tendril" <"$DIR/conf.json"
+}
+pod_ip() {
+    ip netns exec "$P-$1" ip -4 -o addr show dev eth0 | awk '{print $4}' \
+        | cut -d/ -f1
+}
+add_pod() {
+    ip netns add "$P-$1" && cni ADD "$1" >"$DIR/$1.result"
+}
+ping_ok() {
+    ip netns exec "$1" ping -c 2 -i 0.2 -W 2 "$2"
+}
+ping_fails() {
+    ! ip netns exec "$1" ping -c 2 -i 0.2 -W 1 "$2"
+}
+tcp_10mb() {
+    local from=$1 to=$2 ip port=$((5000 + RANDOM % 1000))
+    ip=$(pod_ip "$to")
+    head -c 10000000 /dev/urandom >"$DIR/send.bin"
+    ip netns exec "$P-$to" timeout 20 nc -l -p "$port" >"$DIR/recv.bin" &
+    local listener=$!
+    sleep 0.3
+    ip netns exec "$P-$from" timeout 20 nc -N "$ip" "$port" <"$DIR/send.bin"
+    wait "$listener"
+    cmp "$DIR/send.bin" "$DIR/recv.bin"
+}
+no_leftovers() {
+    local pod=$1
+    ! ip netns exec "$NODE" ip -br link | grep -q "^tnd" || {
+        ip netns exec "$NODE" ip -br link | grep "^tnd" >&2
+        # Other pods may still exist: only this pod's port matters.
+    }
+    ! vsctl "$OVS" --columns=external_ids list Interface \
+        | grep -q "cid-$pod" &&
+    ! grep -rqs "cid-$pod/" "$OVS/state/ipam" &&
+    ! appctl "$OVS" flows/dump --owner "pod/default/$pod" | grep -q .
+}
+
+echo "test-pods: node $NODE, state in $DIR"
+ip netns add "$NODE"
+ip netns exec "$NODE" ip link set lo up
+ovs_start "$NODE" "$OVS"
+agent_start "$NODE" "$OVS" node1 "$CIDR"
+check "agent becomes ready" wait_for 20 agent_ready "$OVS"
+check "tables are named" sh -c "OVS_RUNDIR=$OVS ovs-ofctl dump-flows --names \
+    br-int | grep -q 'table=L3Forwarding'"
+check "flow-restore-wait cleared" sh -c "! ovs-vsctl --db=unix:$OVS/db.sock \
+    get Open_vSwitch . other_config | grep -q flow-restore-wait"
+
+check "ADD pod a" add_pod a
+check "ADD pod b" add_pod b
+A=$(pod_ip a) B=$(pod_ip b)
+check "result names the pod's address" grep -q "\"$A/24\"" "$DIR/a.result"
+check "pod a pings pod b ($B)" ping_ok "$P-a" "$B"
+check "pod b pings the node's gateway" ping_ok "$P-b" 10.244.7.1
+check "the node pings pod a" ping_ok "$NODE" "$A"
+check "TCP carries 10 MB intact between pods" tcp_10mb a b
+check_with_prev() {
+    jq --slurpfile prev "$DIR/$1.result" '. + {prevResult: $prev[0]}' \
+        "$DIR/conf.json" >"$DIR/check.json" &&
+    ip netns exec "$NODE" env CNI_COMMAND=CHECK CNI_CONTAINERID="cid-$1" \
+        CNI_NETNS="/var/run/netns/$P-$1" CNI_IFNAME=eth0 \
+        CNI_PATH=/usr/lib/cni "$BUILD/cni/tendril" <"$DIR/check.json"
+}
+check "CHECK passes" check_with_prev a
+check "ADD of an existing interface fails" sh -c "! cni_out=\$(true); \
+    ip netns exec $NODE env CNI_COMMAND=ADD CNI_CONTAINERID=cid-a2 \
+    CNI_NETNS=/var/run/netns/$P-a CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni \
+    $BUILD/cni/tendril <$DIR/conf.json | grep -q '\"code\": 4'"
+
+# A pod that changes its own IP, or its MAC, cannot talk.
+check "spoofed IP is dropped" sh -c "
+    ip netns exec $P-a ip addr add 10.244.7.200/24 dev eth0 &&
+    ! ip netns exec $P-a ping -c 2 -W 1 -I 10.244.7.200 $B >/dev/null;
+    rc=\$?; ip netns exec $P-a ip addr del 10.244.7.200/24 dev eth0; exit \$rc"
+check "spoofed MAC is dropped" sh -c "
+    mac=\$(ip netns exec $P-a cat /sys/class/net/eth0/address);
+    ip netns exec $P-a ip link set eth0 address 02:00:00:00:00:99 &&
+    ip netns exec $P-a ip neigh flush all;
+    ! ip netns exec $P-a ping -c 2 -W 1 $B >/dev/null; rc=\$?;
+    ip netns exec $P-a ip link set eth0 address \$mac; exit \$rc"
+check "pod a talks again with its own addresses" ping_ok "$P-a" "$B"
+
+# Restarting the agent: running pods keep working throughout, the previous
+# round's flows are gone afterwards, and no flow is missing at any moment.
+ip netns exec "$P-a" ping -i 0.05 -c 100 -W 1 "$B" >"$DIR/ping.out" 2>&1 &
+pinger=$!
+(for i in $(seq 60); do
+    OVS_RUNDIR=$OVS ovs-ofctl dump-flows --names br-int 2>/dev/null \
+        | grep -c 'table=L3Forwarding' ; sleep 0.05; done) >"$DIR/counts" &
+sampler=$!
+agent_stop "$OVS"
+agent_start "$NODE" "$OVS" node1 "$CIDR"
+wait "$pinger"; wait "$sampler"
+check "no packet lost while the agent restarts" \
+    grep -q ' 0% packet loss' "$DIR/ping.out"
+check "L3Forwarding never empty during the restart" \
+    sh -c "! grep -qx 0 $DIR/counts"
+check "agent ready again" wait_for 20 agent_ready "$OVS"
+check "pods restored from OVSDB" sh -c "appctl_out=\$(ovs-appctl -t \
+    $OVS/tendril-agent.ctl pods/list); echo \"\$appctl_out\" | grep -q cid-a \
+    && echo \"\$appctl_out\" | grep -q cid-b"
+round=$(vsctl "$OVS" get Bridge br-int external_ids:tendril-round | tr -d '"')
+check "only round $round flows remain" sh -c "OVS_RUNDIR=$OVS ovs-ofctl \
+    -O OpenFlow15 dump-flows br-int | grep cookie= | grep -v \
+    'cookie=0x$(printf %x "$round")[0-9a-f]\{12\},' | grep . && exit 1 || exit 0"
+
+# ovs-vswitchd restarted: it forgets every flow; the agent puts them back.
+before=$(OVS_RUNDIR=$OVS ovs-ofctl dump-flows br-int | grep -c cookie=)
+stop_pidfile "$OVS/ovs-vswitchd.pid"
+ovs_start_vswitchd "$NODE" "$OVS"
+check "flows come back after ovs-vswitchd restarts" wait_for 20 sh -c \
+    "[ \$(OVS_RUNDIR=$OVS ovs-ofctl dump-flows br-int | grep -c cookie=) \
+      -eq $before ]"
+check "pods talk after ovs-vswitchd restarts" wait_for 10 ping_ok "$P-a" "$B"
+
+# DEL leaves nothing behind, and a second DEL succeeds.
+check_fails() {
+    ! check_with_prev "$@"
+}
+ip netns exec "$P-b" ip addr flush dev eth0
+check "CHECK fails once the pod lost its address" check_fails b
+check "DEL pod b" cni DEL b
+check "DEL leaves no port, address file or flow" no_leftovers b
+check "DEL leaves no veth" sh -c "! ip netns exec $NODE ip link show \
+    \$(grep -o 'tnd[0-9a-f]*' $DIR/b.result | head -1)"
+check "DEL twice succeeds" cni DEL b
+check "DEL with the netns gone succeeds" sh -c "ip netns del $P-b && \
+    ip netns exec $NODE env CNI_COMMAND=DEL CNI_CONTAINERID=cid-b \
+    CNI_NETNS=/var/run/netns/$P-b CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni \
+    $BUILD/cni/tendril <$DIR/conf.json"
+
+# A bad config, a missing netns: clean failures with nothing left.
+check "ADD with a broken config fails cleanly" sh -c "ip netns add $P-c && \
+    echo '{\"cniVersion\": \"9.9.9\", \"name\": \"x\"}' | ip netns exec \
+    $NODE env CNI_COMMAND=ADD CNI_CONTAINERID=cid-c \
+    CNI_NETNS=/var/run/netns/$P-c CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni \
+    $BUILD/cni/tendril | grep -q '\"code\": 1' && \
+    ! ip netns exec $P-c ip link show eth0 2>/dev/null"
+check "ADD with a missing netns fails cleanly" sh -c "ip netns exec $NODE \
+    env CNI_COMMAND=ADD CNI_CONTAINERID=cid-z \
+    CNI_NETNS=/var/run/netns/$P-nope CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni \
+    $BUILD/cni/tendril <$DIR/conf.json | grep -q '\"code\": 3'"
+check "failed ADDs leave nothing" sh -c "no_ip=\$(ls $OVS/state/ipam \
+    | grep -c '^10'); [ \$no_ip -eq 1 ]"
+
+# 50 ADDs in parallel: 50 distinct addresses, and they reach each other.
+for i in $(seq 50); do ip netns add "$P-m$i"; done
+for i in $(seq 50); do cni ADD "m$i" >"$DIR/m$i.result" 2>&1 & done
+wait
+check "50 parallel ADDs succeed" sh -c "! grep -l '\"code\"' $DIR/m*.result"
+check "50 distinct addresses" sh -c "[ \$(cat $DIR/m*.result | grep -o \
+    '10\.244\.7\.[0-9]*/24' | sort -u | wc -l) -eq 50 ]"
+check "pods m1 and m50 reach each other" ping_ok "$P-m1" "$(pod_ip m50)"
+check "pod m25 reaches pod a" ping_ok "$P-m25" "$A"
+for i in $(seq 50); do cni DEL "m$i" >/dev/null & done
+wait
+check "all addresses of the 50 released" sh -c "[ \$(ls $OVS/state/ipam \
+    | grep -c '^10') -eq 1 ]"
+
+echo "test-pods: $passed passed, $failed failed"
+[ "$failed" = 0 ]
