@@ -310,6 +310,17 @@ desired_flow_format(struct ds *s, uint8_t table_id, uint16_t priority,
     ofpacts_format(ofpacts, ofpacts_len, &fp);
 }
 
+/* True if 'owner' is 'prefix' or lies under it ("pod/default/web" covers
+ * "pod/default/web/abc-eth0" but not "pod/default/webapp"). */
+static bool
+owner_matches(const char *owner, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return !strncmp(owner, prefix, n)
+           && (owner[n] == '\0' || owner[n] == '/' || !n
+               || prefix[n - 1] == '/');
+}
+
 struct dump_line {
     uint8_t table_id;
     uint16_t priority;
@@ -329,7 +340,7 @@ compare_dump_lines(const void *a_, const void *b_)
     return strcmp(a->text, b->text);
 }
 
-/* Appends the flows whose owner starts with 'owner_prefix' (all if NULL) to
+/* Appends the flows whose owner is or lies under 'owner_prefix' (all if NULL) to
  * 's', one a line, sorted by table, then by decreasing priority, then by
  * text, followed by the groups.  With 'show_owner', each line ends with the
  * owner's name. */
@@ -343,8 +354,7 @@ flow_table_dump(const struct flow_table *ft, const char *owner_prefix,
     const struct desired_flow *f;
 
     HMAP_FOR_EACH (f, node, &ft->flows) {
-        if (owner_prefix
-            && strncmp(f->owner->name, owner_prefix, strlen(owner_prefix))) {
+        if (owner_prefix && !owner_matches(f->owner->name, owner_prefix)) {
             continue;
         }
         struct ds line = DS_EMPTY_INITIALIZER;
@@ -367,8 +377,7 @@ flow_table_dump(const struct flow_table *ft, const char *owner_prefix,
 
     const struct desired_group *g;
     HMAP_FOR_EACH (g, node, &ft->groups) {
-        if (owner_prefix
-            && strncmp(g->owner->name, owner_prefix, strlen(owner_prefix))) {
+        if (owner_prefix && !owner_matches(g->owner->name, owner_prefix)) {
             continue;
         }
         ds_put_format(s, "group_id=%"PRIu32",%s", g->group_id, g->spec);

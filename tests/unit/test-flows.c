@@ -409,6 +409,14 @@ test_pod_golden(void **state)
     free(error);
     assert_int_equal(flow_table_count_owner(&ft, "pod/default/web-2"), 0);
 
+    /* An owner filter matches whole path segments. */
+    ds_init(&s);
+    flow_table_dump(&ft, "pod/default/web", true, &s);
+    assert_string_equal(ds_cstr(&s), "");
+    flow_table_dump(&ft, "pod/default", true, &s);
+    assert_non_null(strstr(ds_cstr(&s), "(pod/default/web-1)"));
+    ds_destroy(&s);
+
     pod_flows_remove(&ft, "pod/default/web-1");
     assert_int_equal(flow_table_count(&ft), n_static);
     flow_table_destroy(&ft);
