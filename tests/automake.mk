@@ -94,4 +94,4 @@ tests_system_test_link_LDADD = $(UNIT_LDADD)
 # need root.
 .PHONY: check-system
 check-system: all $(SYSTEM_TESTS)
-	$(top_srcdir)/tests/system/run $(TESTSUITEFLAGS)
+	BUILD=$(abs_top_builddir) $(top_srcdir)/tests/system/run $(TESTSUITEFLAGS)
