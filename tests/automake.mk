@@ -95,3 +95,14 @@ tests_system_test_link_LDADD = $(UNIT_LDADD)
 .PHONY: check-system
 check-system: all $(SYSTEM_TESTS)
 	BUILD=$(abs_top_builddir) $(top_srcdir)/tests/system/run $(TESTSUITEFLAGS)
+
+# Benchmarks: `make bench` (root) prints figures; see tests/bench/.
+EXTRA_PROGRAMS += tests/bench/bench-ofctrl
+CLEANFILES += tests/bench/bench-ofctrl
+tests_bench_bench_ofctrl_SOURCES = tests/bench/bench-ofctrl.c
+tests_bench_bench_ofctrl_LDADD = flows/libtendril-flows.a lib/libtendril.a \
+	$(OVS_LIBS)
+
+.PHONY: bench
+bench: all tests/bench/bench-ofctrl
+	BUILD=$(abs_top_builddir) $(top_srcdir)/tests/bench/run

@@ -1,0 +1,122 @@
+#!/bin/bash
+# Builds kube-apiserver, kube-controller-manager and kubectl from Debian's
+# 'kubernetes' source package (upstream v1.20.2 with vendored dependencies)
+# with Debian's Go, and caches them in
+#   ${TENDRIL_CACHE:-/var/cache/tendril}/kubernetes-<debian source version>/bin
+# The cache directory appears atomically (built elsewhere, renamed when
+# complete) and is reused when present.  Prints the cache directory on the
+# last line of stdout.
+#
+# Needs: deb-src enabled, dpkg-dev, golang-go, make, rsync and
+# golang-github-modern-go-reflect2-dev (install-deps.sh installs them).
+# The vendored modern-go/reflect2 1.0.1 crashes on Go >= 1.18, so it is
+# replaced by Debian's 1.0.2 before building.
+#
+# Environment: KUBE_BUILD_NICE (default 10), KUBE_SOURCE_VERSION (skip the
+# apt lookup), TENDRIL_CACHE.
+set -euo pipefail
+
+cache_root=${TENDRIL_CACHE:-/var/cache/tendril}
+nice_level=${KUBE_BUILD_NICE:-10}
+reflect2_src=/usr/share/gocode/src/github.com/modern-go/reflect2
+binaries="kube-apiserver kube-controller-manager kubectl"
+
+die() {
+    echo "build-kube.sh: $*" >&2
+    exit 1
+}
+
+# The Debian source version, from the name of the .dsc that 'apt-get source'
+# would fetch (no download).
+source_version() {
+    if [[ -n ${KUBE_SOURCE_VERSION-} ]]; then
+        echo "$KUBE_SOURCE_VERSION"
+        return
+    fi
+    local dsc
+    dsc=$(cd /tmp && apt-get source --print-uris kubernetes 2>/dev/null \
+          | awk '{print $2}' | grep '^kubernetes_.*\.dsc$' | head -n1) \
+        || true
+    [[ -n $dsc ]] || die "cannot find Debian source package 'kubernetes' \
+(is deb-src enabled and 'apt-get update' done? run install-deps.sh)"
+    dsc=${dsc#kubernetes_}
+    echo "${dsc%.dsc}"
+}
+
+cache_complete() {
+    local dir=$1 b
+    [[ -f $dir/SOURCE_VERSION ]] || return 1
+    for b in $binaries; do
+        [[ -x $dir/bin/$b ]] || return 1
+    done
+}
+
+version=$(source_version)
+final=$cache_root/kubernetes-$version
+if cache_complete "$final"; then
+    echo "build-kube.sh: reusing $final" >&2
+    echo "$final"
+    exit 0
+fi
+
+for cmd in go make dpkg-source apt-get rsync flock; do
+    command -v "$cmd" >/dev/null || die "'$cmd' not found; run install-deps.sh"
+done
+[[ -f $reflect2_src/reflect2.go ]] \
+    || die "$reflect2_src missing; install golang-github-modern-go-reflect2-dev"
+
+mkdir -p "$cache_root"
+# One build at a time per version; a second caller waits, then reuses.
+exec 9>"$cache_root/.kubernetes-$version.lock"
+flock 9
+if cache_complete "$final"; then
+    echo "build-kube.sh: reusing $final (built meanwhile)" >&2
+    echo "$final"
+    exit 0
+fi
+
+work=$(mktemp -d /var/tmp/tendril-kube-build.XXXXXX)
+stage=$(mktemp -d "$cache_root/.kubernetes-$version.tmp.XXXXXX")
+cleanup() {
+    rm -rf "$work" "$stage"
+}
+trap cleanup EXIT
+
+echo "build-kube.sh: fetching source kubernetes $version into $work" >&2
+(cd "$work" && apt-get source "kubernetes=$version" >&2)
+src=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'kubernetes-*' \
+      | head -n1)
+[[ -n $src && -f $src/Makefile ]] || die "unpacked source not found in $work"
+
+echo "build-kube.sh: replacing vendored modern-go/reflect2 with" \
+     "Debian's copy" >&2
+rm -rf "$src/vendor/github.com/modern-go/reflect2"
+rsync -a "$reflect2_src/" "$src/vendor/github.com/modern-go/reflect2/"
+
+start=$(date +%s)
+echo "build-kube.sh: building $binaries (nice $nice_level)" >&2
+(
+    cd "$src"
+    export HOME=$work/home CGO_ENABLED=0
+    mkdir -p "$HOME"
+    # GOPATH mode: hack/lib/init.sh sets GO111MODULE=off and a private
+    # GOPATH under _output.
+    nice -n "$nice_level" make WHAT="$(printf 'cmd/%s ' $binaries)" >&2
+)
+end=$(date +%s)
+
+mkdir -p "$stage/bin"
+for b in $binaries; do
+    install -m 0755 "$src/_output/bin/$b" "$stage/bin/$b"
+done
+"$stage/bin/kubectl" version --client >/dev/null \
+    || die "built kubectl does not run"
+echo "$version" > "$stage/SOURCE_VERSION"
+echo "$((end - start))" > "$stage/BUILD_SECONDS"
+chmod 0755 "$stage"
+if ! mv -T "$stage" "$final" 2>/dev/null; then
+    # Someone else completed it (e.g. without the lock); keep theirs.
+    cache_complete "$final" || die "cannot rename $stage to $final"
+fi
+echo "build-kube.sh: built in $((end - start)) s: $final" >&2
+echo "$final"
