@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json-util.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 
@@ -99,28 +100,6 @@ k8s_service_type_to_string(enum k8s_service_type type)
  * NULL or a malloc'd error naming the member.  Absent members and JSON null
  * are the same. */
 
-static const char *
-kp_json_type(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "of unknown JSON type";
-}
-
 /* Expands to the arguments for "%s%s%s" that print PATH.KEY, or just KEY
  * for a top-level member (PATH ""). */
 #define KP_FIELD(PATH, KEY) (PATH), *(PATH) ? "." : "", (KEY)
@@ -137,7 +116,7 @@ kp_type_error(const char *path, const char *key, const json_t *j,
               const char *expected)
 {
     return xasprintf("%s%s%s is %s, expected %s", KP_FIELD(path, key),
-                     kp_json_type(j), expected);
+                     json_type_name(j), expected);
 }
 
 static char *
@@ -316,7 +295,7 @@ kp_ip_array(const json_t *parent, const char *path, const char *key,
         char *epath = kp_path(path, key, i);
         if (!json_is_string(j)) {
             error = xasprintf("%s is %s, expected a string", epath,
-                              kp_json_type(j));
+                              json_type_name(j));
         } else {
             error = kp_ip(json_string_value(j), epath, &(*ips)[*n_ips]);
         }
@@ -344,7 +323,7 @@ kp_string_map(const json_t *parent, const char *path, const char *key,
     json_object_foreach ((json_t *) obj, k, v) {
         if (!json_is_string(v)) {
             return xasprintf("%s%s%s[\"%s\"] is %s, expected a string",
-                             KP_FIELD(path, key), k, kp_json_type(v));
+                             KP_FIELD(path, key), k, json_type_name(v));
         }
         smap_add(map, k, json_string_value(v));
     }
@@ -687,7 +666,7 @@ kp_node(const json_t *json, struct k8s_node *node)
             char *path = kp_path("spec", "podCIDRs", i);
             if (!json_is_string(j)) {
                 error = xasprintf("%s is %s, expected a string", path,
-                                  kp_json_type(j));
+                                  json_type_name(j));
             } else {
                 error = kp_cidr(json_string_value(j), path, false,
                                 &node->pod_cidrs[i]);
@@ -729,7 +708,7 @@ kp_node(const json_t *json, struct k8s_node *node)
 
         if (!json_is_object(addr)) {
             error = xasprintf("%s is %s, expected an object", path,
-                              kp_json_type(addr));
+                              json_type_name(addr));
         } else {
             error = kp_string(addr, path, "type", true, &type);
             if (!error) {
@@ -762,7 +741,7 @@ kp_node(const json_t *json, struct k8s_node *node)
 
         if (!json_is_object(cond)) {
             error = xasprintf("%s is %s, expected an object", path,
-                              kp_json_type(cond));
+                              json_type_name(cond));
         } else {
             error = kp_string(cond, path, "type", true, &type);
             if (!error) {
@@ -800,7 +779,7 @@ kp_container_ports(const json_t *container, const char *cpath,
         memset(cp, 0, sizeof *cp);
         if (!json_is_object(port)) {
             error = xasprintf("%s is %s, expected an object", path,
-                              kp_json_type(port));
+                              json_type_name(port));
         } else {
             error = kp_string(port, path, "name", false, &name);
             if (!error) {
@@ -853,7 +832,7 @@ kp_pod(const json_t *json, struct k8s_pod *pod)
         char *path = kp_path("spec", "containers", i);
         if (!json_is_object(c)) {
             error = xasprintf("%s is %s, expected an object", path,
-                              kp_json_type(c));
+                              json_type_name(c));
         } else {
             error = kp_container_ports(c, path, pod);
         }
@@ -877,7 +856,7 @@ kp_pod(const json_t *json, struct k8s_pod *pod)
         char *path = kp_path("status", "podIPs", i);
         if (!json_is_object(entry)) {
             error = xasprintf("%s is %s, expected an object", path,
-                              kp_json_type(entry));
+                              json_type_name(entry));
         } else {
             error = kp_string(entry, path, "ip", true, &s);
             if (!error) {
@@ -937,7 +916,7 @@ kp_service_ports(const json_t *spec, struct k8s_service *svc)
 
         if (!json_is_object(port)) {
             error = xasprintf("%s is %s, expected an object", path,
-                              kp_json_type(port));
+                              json_type_name(port));
         } else {
             error = kp_string(port, path, "name", false, &name);
             if (!error) {
@@ -1056,7 +1035,7 @@ kp_service_lb(const json_t *json, struct k8s_service *svc)
 
         if (!json_is_object(entry)) {
             error = xasprintf("%s is %s, expected an object", path,
-                              kp_json_type(entry));
+                              json_type_name(entry));
         } else {
             error = kp_string(entry, path, "ip", false, &ip);
             if (!error && ip && *ip) {
@@ -1155,7 +1134,7 @@ kp_endpoint(const json_t *j, const char *path,
 
     if (!json_is_object(j)) {
         return xasprintf("%s is %s, expected an object", path,
-                         kp_json_type(j));
+                         json_type_name(j));
     }
 
     error = kp_array(j, path, "addresses", true, &addresses);
@@ -1171,7 +1150,7 @@ kp_endpoint(const json_t *j, const char *path,
         char *apath = kp_path(path, "addresses", i);
         if (!json_is_string(a)) {
             error = xasprintf("%s is %s, expected a string", apath,
-                              kp_json_type(a));
+                              json_type_name(a));
         } else if (eps->address_type != K8S_ADDRESS_FQDN) {
             struct ipaddr *ip = &ep->addresses[ep->n_addresses];
             int family = (eps->address_type == K8S_ADDRESS_IPV4
@@ -1311,7 +1290,7 @@ kp_endpoint_slice(const json_t *json, struct k8s_endpoint_slice *eps)
 
         if (!json_is_object(port)) {
             error = xasprintf("%s is %s, expected an object", path,
-                              kp_json_type(port));
+                              json_type_name(port));
         } else {
             error = kp_string(port, path, "name", false, &name);
             if (!error) {
@@ -1401,7 +1380,7 @@ kp_ip_block(const json_t *j, const char *path, struct k8s_ip_block **blockp)
 
         if (!json_is_string(e)) {
             error = xasprintf("%s is %s, expected a string", epath,
-                              kp_json_type(e));
+                              json_type_name(e));
         } else {
             error = kp_cidr(json_string_value(e), epath, true, cidr);
         }
@@ -1428,7 +1407,7 @@ kp_np_peer(const json_t *j, const char *path, struct k8s_np_peer *peer)
 
     if (!json_is_object(j)) {
         return xasprintf("%s is %s, expected an object", path,
-                         kp_json_type(j));
+                         json_type_name(j));
     }
     error = kp_selector(j, path, "podSelector", false, &peer->pod_selector);
     if (!error) {
@@ -1466,7 +1445,7 @@ kp_np_port(const json_t *j, const char *path, struct k8s_np_port *port)
 
     if (!json_is_object(j)) {
         return xasprintf("%s is %s, expected an object", path,
-                         kp_json_type(j));
+                         json_type_name(j));
     }
     error = kp_protocol(j, path, &port->protocol);
     if (!error) {
@@ -1509,7 +1488,7 @@ kp_np_rules(const json_t *spec, const char *dir, const char *peers_key,
         (*n_rulesp)++;
         if (!json_is_object(j)) {
             error = xasprintf("%s is %s, expected an object", path,
-                              kp_json_type(j));
+                              json_type_name(j));
         } else {
             error = kp_array(j, path, peers_key, false, &peers);
             if (!error) {
@@ -1588,7 +1567,7 @@ kp_network_policy(const json_t *json, struct k8s_network_policy *np)
                              "Egress", i, s);
         } else {
             return xasprintf("spec.policyTypes[%zu] is %s, expected a "
-                             "string", i, kp_json_type(t));
+                             "string", i, json_type_name(t));
         }
     }
     return NULL;
@@ -1651,7 +1630,7 @@ k8s_object_parse(enum k8s_kind kind, const json_t *json,
         return xasprintf("bad kind %d", (int) kind);
     } else if (!json_is_object(json)) {
         return xasprintf("%s: object is %s, expected an object",
-                         k8s_kind_to_string(kind), kp_json_type(json));
+                         k8s_kind_to_string(kind), json_type_name(json));
     }
 
     struct k8s_object *obj = k8s_object_alloc(kind);

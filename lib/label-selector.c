@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "openvswitch/dynamic-string.h"
+#include "lib/json-util.h"
 #include "util.h"
 
 const char *
@@ -36,27 +37,6 @@ label_selector_op_from_string(const char *s, enum label_selector_op *op)
     return false;
 }
 
-static const char *
-ls_json_type(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "of unknown JSON type";
-}
 
 /* Label names and values: at most 63 characters, alphanumeric at both ends,
  * '-', '_' and '.' in between (Kubernetes' IsQualifiedName name part). */
@@ -221,7 +201,7 @@ ls_parse_match_labels(const json_t *ml, struct label_selector *sel,
 {
     if (!json_is_object(ml)) {
         return xasprintf("matchLabels is %s, expected an object",
-                         ls_json_type(ml));
+                         json_type_name(ml));
     }
 
     const char *key;
@@ -229,7 +209,7 @@ ls_parse_match_labels(const json_t *ml, struct label_selector *sel,
     json_object_foreach ((json_t *) ml, key, value) {
         if (!json_is_string(value)) {
             return xasprintf("matchLabels.%s is %s, expected a string", key,
-                             ls_json_type(value));
+                             json_type_name(value));
         }
         char *error = label_key_validate(key);
         if (!error) {
@@ -253,7 +233,7 @@ ls_parse_expression(const json_t *expr, size_t idx,
 {
     if (!json_is_object(expr)) {
         return xasprintf("matchExpressions[%zu] is %s, expected an object",
-                         idx, ls_json_type(expr));
+                         idx, json_type_name(expr));
     }
 
     const json_t *key = json_object_get(expr, "key");
@@ -261,7 +241,7 @@ ls_parse_expression(const json_t *expr, size_t idx,
         return xasprintf("matchExpressions[%zu].key is missing", idx);
     } else if (!json_is_string(key)) {
         return xasprintf("matchExpressions[%zu].key is %s, expected a "
-                         "string", idx, ls_json_type(key));
+                         "string", idx, json_type_name(key));
     }
     char *error = label_key_validate(json_string_value(key));
     if (error) {
@@ -276,7 +256,7 @@ ls_parse_expression(const json_t *expr, size_t idx,
         return xasprintf("matchExpressions[%zu].operator is missing", idx);
     } else if (!json_is_string(op_json)) {
         return xasprintf("matchExpressions[%zu].operator is %s, expected a "
-                         "string", idx, ls_json_type(op_json));
+                         "string", idx, json_type_name(op_json));
     } else if (!label_selector_op_from_string(json_string_value(op_json),
                                               &op)) {
         return xasprintf("matchExpressions[%zu].operator \"%s\" is not In, "
@@ -289,7 +269,7 @@ ls_parse_expression(const json_t *expr, size_t idx,
     if (values && !json_is_null(values)) {
         if (!json_is_array(values)) {
             return xasprintf("matchExpressions[%zu].values is %s, expected "
-                             "an array", idx, ls_json_type(values));
+                             "an array", idx, json_type_name(values));
         }
         n_values = json_array_size(values);
         for (size_t i = 0; i < n_values; i++) {
@@ -297,7 +277,7 @@ ls_parse_expression(const json_t *expr, size_t idx,
             if (!json_is_string(v)) {
                 return xasprintf("matchExpressions[%zu].values[%zu] is %s, "
                                  "expected a string", idx, i,
-                                 ls_json_type(v));
+                                 json_type_name(v));
             }
             error = label_value_validate(json_string_value(v));
             if (error) {
@@ -339,7 +319,7 @@ label_selector_from_json(const json_t *json, struct label_selector **selp)
     *selp = NULL;
     if (!json_is_object(json)) {
         return xasprintf("selector is %s, expected an object",
-                         ls_json_type(json));
+                         json_type_name(json));
     }
 
     struct label_selector *sel = xzalloc(sizeof *sel);
@@ -355,7 +335,7 @@ label_selector_from_json(const json_t *json, struct label_selector **selp)
     if (!error && exprs && !json_is_null(exprs)) {
         if (!json_is_array(exprs)) {
             error = xasprintf("matchExpressions is %s, expected an array",
-                              ls_json_type(exprs));
+                              json_type_name(exprs));
         }
         for (size_t i = 0; !error && i < json_array_size(exprs); i++) {
             error = ls_parse_expression(json_array_get(exprs, i), i, sel,

@@ -28,6 +28,8 @@
 #include <linux/rtnetlink.h>
 #include <cmocka.h>
 
+#include "tests/unit/test-util.h"
+
 #include "lib/cidr.h"
 #include "lib/link.h"
 #include "lib/netns.h"
@@ -103,28 +105,6 @@ teardown(void **state)
     close(f->orig_fd);
     free(f);
     return 0;
-}
-
-static struct ipaddr
-must_ip(const char *s)
-{
-    struct ipaddr ip;
-    char *error = ipaddr_parse(s, &ip);
-    if (error) {
-        fail_msg("%s", error);
-    }
-    return ip;
-}
-
-static struct cidr
-must_cidr(const char *s)
-{
-    struct cidr cidr;
-    char *error = cidr_parse(s, &cidr);
-    if (error) {
-        fail_msg("%s", error);
-    }
-    return cidr;
 }
 
 static void

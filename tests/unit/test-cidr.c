@@ -8,29 +8,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/unit/test-util.h"
+
 #include "lib/cidr.h"
-
-static struct cidr
-must_cidr(const char *s)
-{
-    struct cidr cidr;
-    char *error = cidr_parse(s, &cidr);
-    if (error) {
-        fail_msg("%s", error);
-    }
-    return cidr;
-}
-
-static struct ipaddr
-must_ip(const char *s)
-{
-    struct ipaddr ip;
-    char *error = ipaddr_parse(s, &ip);
-    if (error) {
-        fail_msg("%s", error);
-    }
-    return ip;
-}
 
 static void
 expect_cidr_error(const char *s, const char *fragment)

@@ -10,31 +10,11 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
+#include "tests/unit/test-util.h"
+
 #include "util.h"
 
 #include "cni/result.h"
-
-static struct ipaddr
-must_ip(const char *s)
-{
-    struct ipaddr ip;
-    char *error = ipaddr_parse(s, &ip);
-    if (error) {
-        fail_msg("%s", error);
-    }
-    return ip;
-}
-
-static struct cidr
-must_cidr(const char *s)
-{
-    struct cidr cidr;
-    char *error = cidr_parse(s, &cidr);
-    if (error) {
-        fail_msg("%s", error);
-    }
-    return cidr;
-}
 
 static struct eth_addr
 must_mac(const char *s)

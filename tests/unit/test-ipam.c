@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/unit/test-util.h"
+
 #include "util.h"
 #include "lib/cidr.h"
 #include "lib/ipam.h"
@@ -54,28 +56,6 @@ teardown(void **state)
     int error = nftw(f->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
     return error;
-}
-
-static struct cidr
-must_cidr(const char *s)
-{
-    struct cidr cidr;
-    char *error = cidr_parse(s, &cidr);
-    if (error) {
-        fail_msg("%s", error);
-    }
-    return cidr;
-}
-
-static struct ipaddr
-must_ip(const char *s)
-{
-    struct ipaddr ip;
-    char *error = ipaddr_parse(s, &ip);
-    if (error) {
-        fail_msg("%s", error);
-    }
-    return ip;
 }
 
 static struct ipam *
