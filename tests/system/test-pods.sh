@@ -90,6 +90,26 @@ no_leftovers() {
 }
 
 echo "test-pods: node $NODE, state in $DIR"
+
+# Bad configuration: a message naming the field, and a non-zero exit.
+bad_config() {
+    local field=$1; shift
+    ! "$BUILD/agent/tendril-agent" --node-name=n --pod-cidr=10.9.0.0/24 \
+        --cni-socket="$DIR/bad.sock" --state-dir="$DIR/bad" "$@" \
+        >"$DIR/bad.out" 2>&1 && grep -q "$field" "$DIR/bad.out" \
+        || { cat "$DIR/bad.out"; return 1; }
+}
+echo '{"node-name": "n", "mtu": "lots"}' >"$DIR/bad.json"
+echo '{"node-name": 5, ' >"$DIR/broken.json"
+check "bad datapath-type is refused, naming the field" \
+    bad_config 'datapath-type: "foo"' --datapath-type=foo
+check "bad pod-cidr is refused" bad_config 'pod-cidr:' --pod-cidr=10.1.2.3/24
+check "bad mtu in a config file is refused" bad_config 'mtu: "lots"' \
+    --config="$DIR/bad.json"
+check "a config file that is not JSON is refused" \
+    bad_config "$DIR/broken.json" --config="$DIR/broken.json"
+check "an unknown field is refused" bad_config 'unknown configuration field' \
+    --config=<(echo '{"bridges": "x"}')
 ip netns add "$NODE"
 ip netns exec "$NODE" ip link set lo up
 ovs_start "$NODE" "$OVS"
