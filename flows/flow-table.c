@@ -10,6 +10,7 @@
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-table.h"
 #include "openvswitch/vlog.h"
@@ -22,6 +23,7 @@ flow_table_init(struct flow_table *ft)
 {
     hmap_init(&ft->flows);
     hmap_init(&ft->groups);
+    hmap_init(&ft->meters);
     hmap_init(&ft->owners);
     ft->seqno = 1;
 }
@@ -39,6 +41,13 @@ desired_group_destroy(struct desired_group *g)
 {
     free(g->spec);
     free(g);
+}
+
+static void
+desired_meter_destroy(struct desired_meter *m)
+{
+    free(m->spec);
+    free(m);
 }
 
 static struct flow_owner *
@@ -66,6 +75,7 @@ owner_get(struct flow_table *ft, const char *name,
         o->object_id = hash_string(name, 0);
         ovs_list_init(&o->flows);
         ovs_list_init(&o->groups);
+        ovs_list_init(&o->meters);
         hmap_insert(&ft->owners, &o->node, hash_string(name, 0));
     }
     return o;
@@ -74,7 +84,8 @@ owner_get(struct flow_table *ft, const char *name,
 static void
 owner_remove_if_empty(struct flow_table *ft, struct flow_owner *o)
 {
-    if (ovs_list_is_empty(&o->flows) && ovs_list_is_empty(&o->groups)) {
+    if (ovs_list_is_empty(&o->flows) && ovs_list_is_empty(&o->groups)
+        && ovs_list_is_empty(&o->meters)) {
         hmap_remove(&ft->owners, &o->node);
         free(o->name);
         free(o);
@@ -99,6 +110,11 @@ flow_table_remove_owner(struct flow_table *ft, const char *name)
         hmap_remove(&ft->groups, &g->node);
         desired_group_destroy(g);
     }
+    struct desired_meter *m;
+    LIST_FOR_EACH_POP (m, owner_node, &o->meters) {
+        hmap_remove(&ft->meters, &m->node);
+        desired_meter_destroy(m);
+    }
     owner_remove_if_empty(ft, o);
     ft->seqno++;
 }
@@ -112,6 +128,7 @@ flow_table_destroy(struct flow_table *ft)
     }
     hmap_destroy(&ft->flows);
     hmap_destroy(&ft->groups);
+    hmap_destroy(&ft->meters);
     hmap_destroy(&ft->owners);
 }
 
@@ -276,6 +293,88 @@ flow_table_add_group(struct flow_table *ft, const char *owner_name,
     return NULL;
 }
 
+const struct desired_meter *
+flow_table_find_meter(const struct flow_table *ft, uint32_t meter_id)
+{
+    const struct desired_meter *m;
+
+    HMAP_FOR_EACH_WITH_HASH (m, node, hash_int(meter_id, 0), &ft->meters) {
+        if (m->meter_id == meter_id) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* Adds meter 'meter_id' whose configuration is the printf-style 'format' in
+ * ovs-ofctl add-meter syntax without the meter id
+ * ("pktps,band=type=drop,rate=1000").  Flows of any owner may then use it
+ * with "actions=meter:ID,...".  Returns NULL or an error message that the
+ * caller must free; on error nothing changes. */
+char *
+flow_table_add_meter(struct flow_table *ft, const char *owner_name,
+                     enum cookie_category category, uint32_t meter_id,
+                     const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *spec = xvasprintf(format, args);
+    va_end(args);
+
+    /* Validate now, so that errors are reported to the feature that made
+     * them rather than when the meter is sent.  The parser rejects ids 0
+     * and above OFPM13_MAX; a "meter=" inside 'spec' would override ours,
+     * hence the comparison. */
+    char *text = xasprintf("meter=%"PRIu32",%s", meter_id, spec);
+    struct ofputil_meter_mod mm;
+    enum ofputil_protocol usable;
+    char *error = parse_ofp_meter_mod_str(&mm, text, OFPMC13_ADD, &usable);
+    if (!error && mm.meter.meter_id != meter_id) {
+        error = xasprintf("meter id %"PRIu32" given twice", meter_id);
+    }
+    free(mm.meter.bands);
+    if (error) {
+        char *msg = xasprintf("%s: bad meter \"%s\": %s", owner_name, text,
+                              error);
+        free(error);
+        free(text);
+        free(spec);
+        return msg;
+    }
+    free(text);
+
+    struct flow_owner *owner = owner_get(ft, owner_name, category);
+    struct desired_meter *m = CONST_CAST(struct desired_meter *,
+                                         flow_table_find_meter(ft, meter_id));
+    if (m) {
+        if (m->owner != owner) {
+            char *msg = xasprintf("%s: meter %"PRIu32" is already owned by "
+                                  "%s", owner_name, meter_id,
+                                  m->owner->name);
+            free(spec);
+            owner_remove_if_empty(ft, owner);
+            return msg;
+        }
+        if (strcmp(m->spec, spec)) {
+            free(m->spec);
+            m->spec = spec;
+            ft->seqno++;
+        } else {
+            free(spec);
+        }
+        return NULL;
+    }
+
+    m = xzalloc(sizeof *m);
+    m->owner = owner;
+    m->meter_id = meter_id;
+    m->spec = spec;
+    hmap_insert(&ft->meters, &m->node, hash_int(meter_id, 0));
+    ovs_list_push_back(&owner->meters, &m->owner_node);
+    ft->seqno++;
+    return NULL;
+}
+
 size_t
 flow_table_count(const struct flow_table *ft)
 {
@@ -340,10 +439,40 @@ compare_dump_lines(const void *a_, const void *b_)
     return strcmp(a->text, b->text);
 }
 
-/* Appends the flows whose owner is or lies under 'owner_prefix' (all if NULL) to
- * 's', one a line, sorted by table, then by decreasing priority, then by
- * text, followed by the groups.  With 'show_owner', each line ends with the
- * owner's name. */
+struct id_line {
+    uint32_t id;
+    const char *spec;
+    const struct flow_owner *owner;
+};
+
+static int
+compare_id_lines(const void *a_, const void *b_)
+{
+    const struct id_line *a = a_, *b = b_;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Sorts the 'n' 'lines' by id and appends them to 's', each as
+ * "KEY=ID,SPEC", then frees 'lines'. */
+static void
+dump_id_lines(struct id_line *lines, size_t n, const char *key,
+              bool show_owner, struct ds *s)
+{
+    qsort(lines, n, sizeof *lines, compare_id_lines);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s=%"PRIu32",%s", key, lines[i].id, lines[i].spec);
+        if (show_owner) {
+            ds_put_format(s, " (%s)", lines[i].owner->name);
+        }
+        ds_put_char(s, '\n');
+    }
+    free(lines);
+}
+
+/* Appends the flows whose owner is or lies under 'owner_prefix' (all if
+ * NULL) to 's', one a line, sorted by table, then by decreasing priority,
+ * then by text, followed by the groups, then the meters, each sorted by id.
+ * With 'show_owner', each line ends with the owner's name. */
 void
 flow_table_dump(const struct flow_table *ft, const char *owner_prefix,
                 bool show_owner, struct ds *s)
@@ -358,8 +487,8 @@ flow_table_dump(const struct flow_table *ft, const char *owner_prefix,
             continue;
         }
         struct ds line = DS_EMPTY_INITIALIZER;
-        desired_flow_format(&line, f->table_id, f->priority, &f->match, f->ofpacts,
-                    f->ofpacts_len);
+        desired_flow_format(&line, f->table_id, f->priority, &f->match,
+                            f->ofpacts, f->ofpacts_len);
         if (show_owner) {
             ds_put_format(&line, " (%s)", f->owner->name);
         }
@@ -376,14 +505,23 @@ flow_table_dump(const struct flow_table *ft, const char *owner_prefix,
     free(lines);
 
     const struct desired_group *g;
+    struct id_line *ids = xmalloc((hmap_count(&ft->groups) + 1)
+                                  * sizeof *ids);
+    n = 0;
     HMAP_FOR_EACH (g, node, &ft->groups) {
-        if (owner_prefix && !owner_matches(g->owner->name, owner_prefix)) {
-            continue;
+        if (!owner_prefix || owner_matches(g->owner->name, owner_prefix)) {
+            ids[n++] = (struct id_line) { g->group_id, g->spec, g->owner };
         }
-        ds_put_format(s, "group_id=%"PRIu32",%s", g->group_id, g->spec);
-        if (show_owner) {
-            ds_put_format(s, " (%s)", g->owner->name);
-        }
-        ds_put_char(s, '\n');
     }
+    dump_id_lines(ids, n, "group_id", show_owner, s);
+
+    const struct desired_meter *m;
+    ids = xmalloc((hmap_count(&ft->meters) + 1) * sizeof *ids);
+    n = 0;
+    HMAP_FOR_EACH (m, node, &ft->meters) {
+        if (!owner_prefix || owner_matches(m->owner->name, owner_prefix)) {
+            ids[n++] = (struct id_line) { m->meter_id, m->spec, m->owner };
+        }
+    }
+    dump_id_lines(ids, n, "meter", show_owner, s);
 }

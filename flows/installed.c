@@ -12,6 +12,7 @@
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
@@ -34,11 +35,19 @@ struct installed_group {
     char *spec;
 };
 
+struct installed_meter {
+    struct hmap_node node;
+    uint32_t meter_id;
+    char *spec;
+};
+
 void
 installed_init(struct installed *in)
 {
     hmap_init(&in->flows);
     hmap_init(&in->groups);
+    hmap_init(&in->meters);
+    in->meters_unknown = false;
 }
 
 static void
@@ -61,6 +70,11 @@ installed_clear(struct installed *in)
         free(g->spec);
         free(g);
     }
+    struct installed_meter *m;
+    HMAP_FOR_EACH_POP (m, node, &in->meters) {
+        free(m->spec);
+        free(m);
+    }
 }
 
 void
@@ -69,12 +83,19 @@ installed_destroy(struct installed *in)
     installed_clear(in);
     hmap_destroy(&in->flows);
     hmap_destroy(&in->groups);
+    hmap_destroy(&in->meters);
 }
 
 size_t
 installed_count(const struct installed *in)
 {
     return hmap_count(&in->flows);
+}
+
+size_t
+installed_count_meters(const struct installed *in)
+{
+    return hmap_count(&in->meters);
 }
 
 static struct installed_flow *
@@ -142,6 +163,31 @@ encode_group_mod(enum ofp_version version, int command, uint32_t group_id,
     return msg;
 }
 
+/* Encodes a meter mod 'command' for 'meter_id' with configuration 'spec'
+ * (NULL for a delete). */
+static struct ofpbuf *
+encode_meter_mod(enum ofp_version version, uint16_t command,
+                 uint32_t meter_id, const char *spec)
+{
+    struct ofputil_meter_mod mm;
+
+    if (spec) {
+        char *text = xasprintf("meter=%"PRIu32",%s", meter_id, spec);
+        enum ofputil_protocol usable;
+        char *error = parse_ofp_meter_mod_str(&mm, text, command, &usable);
+        /* flow_table_add_meter() checked the text already. */
+        ovs_assert(!error);
+        free(text);
+    } else {
+        memset(&mm, 0, sizeof mm);
+        mm.command = command;
+        mm.meter.meter_id = meter_id;
+    }
+    struct ofpbuf *msg = ofputil_encode_meter_mod(version, &mm);
+    free(mm.meter.bands);
+    return msg;
+}
+
 struct ofpbuf *
 installed_encode_delete_all_flows(enum ofp_version version)
 {
@@ -165,6 +211,13 @@ struct ofpbuf *
 installed_encode_delete_all_groups(enum ofp_version version)
 {
     return encode_group_mod(version, OFPGC11_DELETE, OFPG_ALL, NULL);
+}
+
+/* Deletes every meter.  The switch also deletes the flows that use them. */
+struct ofpbuf *
+installed_encode_delete_all_meters(enum ofp_version version)
+{
+    return encode_meter_mod(version, OFPMC13_DELETE, OFPM13_ALL, NULL);
 }
 
 /* Deletes every flow whose cookie carries 'round'. */
@@ -201,8 +254,55 @@ installed_diff(struct installed *in, const struct flow_table *desired,
                struct ovs_list *msgs, struct diff_stats *stats)
 {
     struct ovs_list group_dels = OVS_LIST_INITIALIZER(&group_dels);
+    struct ovs_list meter_dels = OVS_LIST_INITIALIZER(&meter_dels);
 
-    /* Groups first: new and changed ones must exist before flows use them,
+    /* Meters before everything else, since flows and group buckets may use
+     * them ("meter:ID"); stale ones go last.  (Deleting a meter also makes
+     * the switch delete the flows that use it.) */
+    const struct desired_meter *dm;
+    HMAP_FOR_EACH (dm, node, &desired->meters) {
+        struct installed_meter *im = NULL, *m;
+        HMAP_FOR_EACH_WITH_HASH (m, node, hash_int(dm->meter_id, 0),
+                                 &in->meters) {
+            if (m->meter_id == dm->meter_id) {
+                im = m;
+                break;
+            }
+        }
+        if (!im) {
+            push(msgs, encode_meter_mod(version, OFPMC13_ADD,
+                                        dm->meter_id, dm->spec));
+            if (in->meters_unknown) {
+                push(msgs, encode_meter_mod(version, OFPMC13_MODIFY,
+                                            dm->meter_id, dm->spec));
+            }
+            im = xzalloc(sizeof *im);
+            im->meter_id = dm->meter_id;
+            im->spec = xstrdup(dm->spec);
+            hmap_insert(&in->meters, &im->node, hash_int(dm->meter_id, 0));
+            stats->meters_added++;
+        } else if (strcmp(im->spec, dm->spec)) {
+            push(msgs, encode_meter_mod(version, OFPMC13_MODIFY,
+                                        dm->meter_id, dm->spec));
+            free(im->spec);
+            im->spec = xstrdup(dm->spec);
+            stats->meters_modified++;
+        }
+    }
+    struct installed_meter *im;
+    HMAP_FOR_EACH_SAFE (im, node, &in->meters) {
+        if (!flow_table_find_meter(desired, im->meter_id)) {
+            struct ofpbuf *msg = encode_meter_mod(version, OFPMC13_DELETE,
+                                                  im->meter_id, NULL);
+            ovs_list_push_back(&meter_dels, &msg->list_node);
+            hmap_remove(&in->meters, &im->node);
+            free(im->spec);
+            free(im);
+            stats->meters_deleted++;
+        }
+    }
+
+    /* Groups next: new and changed ones must exist before flows use them,
      * and stale ones may be deleted only after the flows that use them. */
     const struct desired_group *dg;
     HMAP_FOR_EACH (dg, node, &desired->groups) {
@@ -307,4 +407,5 @@ installed_diff(struct installed *in, const struct flow_table *desired,
     }
 
     ovs_list_push_back_all(msgs, &group_dels);
+    ovs_list_push_back_all(msgs, &meter_dels);
 }

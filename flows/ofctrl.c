@@ -146,10 +146,18 @@ handle_error(struct ofctrl *oc, const struct ofp_header *oh)
 {
     struct ofpbuf payload;
     enum ofperr error = ofperr_decode_msg(oh, &payload);
+    if (error == OFPERR_OFPMMFC_METER_EXISTS && oc->installed.meters_unknown) {
+        /* An add of a meter that an earlier run left: the modify that
+         * followed it set the configuration (see installed.h). */
+        VLOG_DBG("ignoring %s", ofperr_get_name(error));
+        ofpbuf_uninit(&payload);
+        return;
+    }
     char *offending = (payload.size
                        ? ofp_to_string(payload.data, payload.size, NULL,
                                        tables_get_map(), 1)
                        : xstrdup("(not included)"));
+    ofpbuf_uninit(&payload);    /* ofperr_decode_msg() copied it. */
 
     COVERAGE_INC(ofctrl_error);
     oc->n_errors++;
@@ -218,37 +226,77 @@ receive(struct ofctrl *oc)
     }
 }
 
-/* Sends 'msgs' as one atomic, ordered bundle, then a barrier whose reply
- * confirms desired version 'seqno'. */
+static bool
+is_meter_mod(const struct ofpbuf *msg)
+{
+    enum ofptype type;
+    return !ofptype_decode(&type, msg->data) && type == OFPTYPE_METER_MOD;
+}
+
+/* Returns the first message in 'msgs' that is not a meter mod, or 'msgs'
+ * itself if there is none. */
+static struct ovs_list *
+first_non_meter_mod(struct ovs_list *msgs)
+{
+    struct ofpbuf *msg;
+    LIST_FOR_EACH (msg, list_node, msgs) {
+        if (!is_meter_mod(msg)) {
+            return &msg->list_node;
+        }
+    }
+    return msgs;
+}
+
+/* Sends 'msgs' in their order, then a barrier whose reply confirms desired
+ * version 'seqno'.  The messages go in one atomic, ordered bundle, except
+ * meter mods: ovs-vswitchd (3.1, ofputil_decode_bundle_add()) refuses them
+ * inside a bundle with OFPBFC_MSG_UNSUP.  So the meter mods that come before
+ * the first other message are sent as plain messages before the bundle and
+ * the others as plain messages after it; installed_diff() puts meter adds
+ * and modifies first and meter deletes last, so the order is kept. */
 static void
-send_bundle(struct ofctrl *oc, struct ovs_list *msgs, uint64_t seqno)
+send_msgs(struct ofctrl *oc, struct ovs_list *msgs, uint64_t seqno)
 {
     enum ofp_version version = rconn_get_version(oc->rconn);
     struct ofputil_bundle_ctrl_msg ctrl = {
-        .bundle_id = oc->next_bundle_id++,
+        .bundle_id = oc->next_bundle_id,
         .type = OFPBCT_OPEN_REQUEST,
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
     };
+    struct ovs_list after = OVS_LIST_INITIALIZER(&after);
     size_t n = 0;
+    struct ofpbuf *msg;
 
-    if (!ovs_list_is_empty(msgs)) {
-        send_msg(oc, ofputil_encode_bundle_ctrl_request(version, &ctrl));
-        struct ofpbuf *msg;
-        LIST_FOR_EACH_POP (msg, list_node, msgs) {
-            struct ofputil_bundle_add_msg bam = {
-                .bundle_id = ctrl.bundle_id,
-                .flags = ctrl.flags,
-                .msg = msg->data,
-            };
-            send_msg(oc, ofputil_encode_bundle_add(version, &bam));
-            ofpbuf_delete(msg);
-            n++;
+    LIST_FOR_EACH_POP (msg, list_node, msgs) {
+        if (is_meter_mod(msg)) {
+            if (n) {
+                ovs_list_push_back(&after, &msg->list_node);
+            } else {
+                send_msg(oc, msg);
+            }
+            continue;
         }
+        if (!n++) {
+            oc->next_bundle_id++;
+            send_msg(oc, ofputil_encode_bundle_ctrl_request(version, &ctrl));
+        }
+        struct ofputil_bundle_add_msg bam = {
+            .bundle_id = ctrl.bundle_id,
+            .flags = ctrl.flags,
+            .msg = msg->data,
+        };
+        send_msg(oc, ofputil_encode_bundle_add(version, &bam));
+        ofpbuf_delete(msg);
+    }
+    if (n) {
         ctrl.type = OFPBCT_COMMIT_REQUEST;
         send_msg(oc, ofputil_encode_bundle_ctrl_request(version, &ctrl));
         COVERAGE_INC(ofctrl_bundle);
         oc->n_bundles++;
         oc->last_bundle_msgs = n;
+    }
+    LIST_FOR_EACH_POP (msg, list_node, &after) {
+        send_msg(oc, msg);
     }
 
     struct ofpbuf *barrier = ofputil_encode_barrier_request(version);
@@ -295,26 +343,45 @@ ofctrl_run(struct ofctrl *oc, const struct flow_table *desired)
 
     enum ofp_version version = rconn_get_version(oc->rconn);
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    struct ovs_list head = OVS_LIST_INITIALIZER(&head);
+    struct ofpbuf *delete_meters = NULL;
     if (oc->need_full) {
         installed_clear(&oc->installed);
         if (oc->synced) {
+            /* The meter delete goes before the bundle (see send_msgs()),
+             * which briefly drops the flows that use meters: the switch
+             * deletes them with their meter.  The bundle puts them back. */
+            delete_meters = installed_encode_delete_all_meters(version);
             struct ofpbuf *m = installed_encode_delete_all_flows(version);
-            ovs_list_push_back(&msgs, &m->list_node);
+            ovs_list_push_back(&head, &m->list_node);
             m = installed_encode_delete_all_groups(version);
-            ovs_list_push_back(&msgs, &m->list_node);
+            ovs_list_push_back(&head, &m->list_node);
+            oc->installed.meters_unknown = false;
             delete_prev = oc->prev_round != 0;
         } else {
             /* Keep the previous run's flows; replace this run's own, which
              * an earlier connection may have left. */
             struct ofpbuf *m = installed_encode_delete_round(version,
                                                              oc->round);
-            ovs_list_push_back(&msgs, &m->list_node);
+            ovs_list_push_back(&head, &m->list_node);
+            /* Meters stay too: the previous run's flows may use them. */
+            oc->installed.meters_unknown = true;
         }
         oc->need_full = false;
     }
 
     installed_diff(&oc->installed, desired, oc->round, version, &msgs,
                    &oc->totals);
+    /* The deletes of a full resync go after the meter adds, which cannot be
+     * in the bundle, and first in it; the delete of all meters before the
+     * adds. */
+    struct ovs_list *pos = first_non_meter_mod(&msgs);
+    if (!ovs_list_is_empty(&head)) {
+        ovs_list_splice(pos, ovs_list_front(&head), &head);
+    }
+    if (delete_meters) {
+        ovs_list_push_front(&msgs, &delete_meters->list_node);
+    }
     if (delete_prev) {
         struct ofpbuf *m = installed_encode_delete_round(version,
                                                          oc->prev_round);
@@ -322,7 +389,7 @@ ofctrl_run(struct ofctrl *oc, const struct flow_table *desired)
         oc->prev_round_deleted = true;
         VLOG_INFO("deleting the flows of round %"PRIu16, oc->prev_round);
     }
-    send_bundle(oc, &msgs, desired->seqno);
+    send_msgs(oc, &msgs, desired->seqno);
     oc->sent_seqno = desired->seqno;
 }
 
@@ -356,6 +423,8 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
     ds_put_format(s, "synced: %s\n", oc->synced ? "yes" : "no");
     ds_put_format(s, "installed flows: %"PRIuSIZE"\n",
                   installed_count(&oc->installed));
+    ds_put_format(s, "installed meters: %"PRIuSIZE"\n",
+                  installed_count_meters(&oc->installed));
     ds_put_format(s, "bundles sent: %"PRIu64"\n", oc->n_bundles);
     ds_put_format(s, "messages sent: %"PRIu64"\n", oc->n_msgs);
     ds_put_format(s, "flows added: %"PRIu64"\n", oc->totals.flows_added);
@@ -367,6 +436,11 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
                   oc->totals.groups_modified);
     ds_put_format(s, "groups deleted: %"PRIu64"\n",
                   oc->totals.groups_deleted);
+    ds_put_format(s, "meters added: %"PRIu64"\n", oc->totals.meters_added);
+    ds_put_format(s, "meters modified: %"PRIu64"\n",
+                  oc->totals.meters_modified);
+    ds_put_format(s, "meters deleted: %"PRIu64"\n",
+                  oc->totals.meters_deleted);
     ds_put_format(s, "last bundle messages: %"PRIuSIZE"\n",
                   oc->last_bundle_msgs);
     ds_put_format(s, "last sync duration: %lld ms\n", oc->last_sync_ms);

@@ -13,6 +13,14 @@
  *     flows left by the previous run (the previous round) stay until the
  *     agent is synced, then go by cookie mask in the bundle that follows,
  *     so traffic never sees a table without them.
+ *
+ * Meters are the exception to "one bundle": ovs-vswitchd refuses meter mods
+ * inside bundles, so they go as plain messages, adds and modifies before the
+ * bundle and deletes after it.  A full resync once synced deletes all meters
+ * before the bundle, which makes the switch drop the flows that use them
+ * until the bundle puts them back.  Before that, meters an earlier run left
+ * stay; those that are still wanted are overwritten (add, then modify), the
+ * others stay until the next synced full resync.
  */
 #ifndef TENDRIL_FLOWS_OFCTRL_H
 #define TENDRIL_FLOWS_OFCTRL_H 1

@@ -19,6 +19,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofpbuf.h"
 #include "util.h"
@@ -34,7 +35,8 @@ ok(char *error)
 
 /* The capture sink: decodes the messages installed_diff() produced into
  * one line each, "ADD|MOD|DEL table=... cookie=... MATCH actions=..." or
- * "GROUP ADD_OR_MOD|DEL id", and frees them. */
+ * "GROUP ADD_OR_MOD|DEL id" or "METER ADD|MOD|DEL id[ FLAGS BANDS]", and
+ * frees them. */
 static char *
 capture(struct ovs_list *msgs)
 {
@@ -79,6 +81,26 @@ capture(struct ovs_list *msgs)
                           gm.command == OFPGC11_DELETE ? "DEL" : "ADD_OR_MOD",
                           gm.group_id);
             ofputil_uninit_group_mod(&gm);
+        } else if (type == OFPTYPE_METER_MOD) {
+            struct ofputil_meter_mod mm;
+            struct ofpbuf bands;
+            ofpbuf_init(&bands, 64);
+            assert_int_equal(ofputil_decode_meter_mod(oh, &mm, &bands), 0);
+            ds_put_format(&s, "METER %s %#"PRIx32,
+                          (mm.command == OFPMC13_ADD ? "ADD"
+                           : mm.command == OFPMC13_MODIFY ? "MOD"
+                           : mm.command == OFPMC13_DELETE ? "DEL" : "?"),
+                          mm.meter.meter_id);
+            if (mm.command != OFPMC13_DELETE) {
+                ds_put_format(&s, " flags=%#"PRIx16, mm.meter.flags);
+                for (size_t i = 0; i < mm.meter.n_bands; i++) {
+                    const struct ofputil_meter_band *b = &mm.meter.bands[i];
+                    ds_put_format(&s, " band=%"PRIu16"/%"PRIu32"/%"PRIu32,
+                                  b->type, b->rate, b->burst_size);
+                }
+            }
+            ds_put_char(&s, '\n');
+            ofpbuf_uninit(&bands);
         } else {
             ds_put_format(&s, "type %d\n", type);
         }
@@ -298,6 +320,214 @@ test_diff_groups(void **state)
 }
 
 static void
+test_meters_table(void **state)
+{
+    struct flow_table ft;
+    flow_table_init(&ft);
+    uint64_t seqno = ft.seqno;
+
+    ok(flow_table_add_meter(&ft, "policy/a", COOKIE_POLICY, 3,
+                            "pktps,band=type=drop,rate=%d", 1000));
+    assert_true(ft.seqno > seqno);
+    const struct desired_meter *m = flow_table_find_meter(&ft, 3);
+    assert_non_null(m);
+    assert_string_equal(m->spec, "pktps,band=type=drop,rate=1000");
+    assert_string_equal(m->owner->name, "policy/a");
+
+    /* Same owner, same text: no change; new text: replaced. */
+    seqno = ft.seqno;
+    ok(flow_table_add_meter(&ft, "policy/a", COOKIE_POLICY, 3,
+                            "pktps,band=type=drop,rate=1000"));
+    assert_true(ft.seqno == seqno);
+    ok(flow_table_add_meter(&ft, "policy/a", COOKIE_POLICY, 3,
+                            "kbps,band=type=drop,rate=5000"));
+    assert_true(ft.seqno > seqno);
+    assert_string_equal(flow_table_find_meter(&ft, 3)->spec,
+                        "kbps,band=type=drop,rate=5000");
+
+    /* Another owner may not take it, and leaves nothing behind. */
+    seqno = ft.seqno;
+    char *error = flow_table_add_meter(&ft, "policy/b", COOKIE_POLICY, 3,
+                                       "pktps,band=type=drop,rate=1");
+    assert_non_null(error);
+    assert_non_null(strstr(error, "policy/b: meter 3 is already owned by "
+                           "policy/a"));
+    free(error);
+    assert_true(ft.seqno == seqno);
+    assert_string_equal(flow_table_find_meter(&ft, 3)->owner->name,
+                        "policy/a");
+
+    /* Bad text is refused, naming the owner and the meter. */
+    static const char *const bad[] = {
+        "pktps",                              /* No band. */
+        "band=type=drop,rate=10",             /* Neither kbps nor pktps. */
+        "pktps,band=type=drop",               /* No rate. */
+        "pktps,band=type=nonsense,rate=1",
+        "pktps,band=type=drop,rate=1,burst_size=5",  /* No "burst". */
+        "pktps,color=blue,band=type=drop,rate=1",
+        "meter=9,pktps,band=type=drop,rate=1",       /* Id given twice. */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        error = flow_table_add_meter(&ft, "policy/b", COOKIE_POLICY, 4,
+                                     "%s", bad[i]);
+        if (!error) {
+            fail_msg("meter \"%s\" was accepted", bad[i]);
+        }
+        assert_non_null(strstr(error, "policy/b: bad meter \"meter=4,"));
+        free(error);
+    }
+    /* Ids 0 and above OFPM13_MAX are reserved. */
+    error = flow_table_add_meter(&ft, "policy/b", COOKIE_POLICY, 0,
+                                 "pktps,band=type=drop,rate=1");
+    assert_non_null(error);
+    free(error);
+    error = flow_table_add_meter(&ft, "policy/b", COOKIE_POLICY, OFPM13_ALL,
+                                 "pktps,band=type=drop,rate=1");
+    assert_non_null(error);
+    free(error);
+    assert_null(flow_table_find_meter(&ft, 4));
+    assert_int_equal(hmap_count(&ft.meters), 1);
+    assert_int_equal(hmap_count(&ft.owners), 1);
+
+    /* The dump lists groups, then meters, each sorted by id. */
+    ok(flow_table_add_meter(&ft, "policy/b", COOKIE_POLICY, 2,
+                            "pktps,burst,band=type=drop,rate=10,"
+                            "burst_size=20"));
+    ok(flow_table_add_group(&ft, "policy/b", COOKIE_POLICY, 9,
+                            "type=all,bucket=actions=drop"));
+    ok(flow_table_add_group(&ft, "policy/a", COOKIE_POLICY, 1,
+                            "type=all,bucket=actions=drop"));
+    ok(flow_table_add_group(&ft, "policy/a", COOKIE_POLICY, 5,
+                            "type=all,bucket=actions=drop"));
+    ok(flow_table_add(&ft, "policy/b", COOKIE_POLICY, TABLE_OUTPUT, 7,
+                      "ip actions=meter:2,output:1"));
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_dump(&ft, NULL, true, &s);
+    assert_string_equal(ds_cstr(&s),
+        "table=Output, priority=7,ip actions=meter:2,output:1 (policy/b)\n"
+        "group_id=1,type=all,bucket=actions=drop (policy/a)\n"
+        "group_id=5,type=all,bucket=actions=drop (policy/a)\n"
+        "group_id=9,type=all,bucket=actions=drop (policy/b)\n"
+        "meter=2,pktps,burst,band=type=drop,rate=10,burst_size=20 "
+        "(policy/b)\n"
+        "meter=3,kbps,band=type=drop,rate=5000 (policy/a)\n");
+    ds_clear(&s);
+    flow_table_dump(&ft, "policy/b", false, &s);
+    assert_string_equal(ds_cstr(&s),
+        "table=Output, priority=7,ip actions=meter:2,output:1\n"
+        "group_id=9,type=all,bucket=actions=drop\n"
+        "meter=2,pktps,burst,band=type=drop,rate=10,burst_size=20\n");
+    ds_destroy(&s);
+
+    /* Withdrawing the owner withdraws its meters; the id is free again. */
+    seqno = ft.seqno;
+    flow_table_remove_owner(&ft, "policy/a");
+    assert_true(ft.seqno > seqno);
+    assert_null(flow_table_find_meter(&ft, 3));
+    assert_non_null(flow_table_find_meter(&ft, 2));
+    ok(flow_table_add_meter(&ft, "policy/b", COOKIE_POLICY, 3,
+                            "pktps,band=type=drop,rate=1"));
+    flow_table_remove_owner(&ft, "policy/b");
+    assert_int_equal(hmap_count(&ft.meters), 0);
+    assert_int_equal(hmap_count(&ft.owners), 0);
+
+    /* An owner with only a meter is a real owner, freed on destroy. */
+    ok(flow_table_add_meter(&ft, "policy/c", COOKIE_POLICY, 1,
+                            "pktps,band=type=drop,rate=1"));
+    flow_table_destroy(&ft);
+}
+
+static void
+test_diff_meters(void **state)
+{
+    struct flow_table ft;
+    struct installed in;
+    struct diff_stats stats = { 0 };
+    flow_table_init(&ft);
+    installed_init(&in);
+
+    ok(flow_table_add(&ft, "policy/np", COOKIE_POLICY, TABLE_OUTPUT, 7,
+                      "ip actions=meter:5,output:1"));
+    ok(flow_table_add_group(&ft, "policy/np", COOKIE_POLICY, 8,
+                            "type=all,bucket=actions=drop"));
+    ok(flow_table_add_meter(&ft, "policy/np", COOKIE_POLICY, 5,
+                            "pktps,band=type=drop,rate=1000"));
+    char *out = diff(&in, &ft, 1, &stats);
+    /* The meter exists before the group and the flow that uses it. */
+    char *meter = strstr(out, "METER ADD 0x5 flags=0x2 band=1/1000/0\n");
+    char *group = strstr(out, "GROUP ADD_OR_MOD 8");
+    char *flow = strstr(out, "ADD cookie=");
+    assert_non_null(meter);
+    assert_non_null(group);
+    assert_non_null(flow);
+    assert_true(meter == out);
+    assert_true(meter < group && group < flow);
+    free(out);
+    assert_int_equal(stats.meters_added, 1);
+    assert_int_equal(installed_count_meters(&in), 1);
+
+    /* Nothing changed: nothing sent. */
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "");
+    free(out);
+
+    /* A changed rate is a modify, and the flow is left alone. */
+    ok(flow_table_add_meter(&ft, "policy/np", COOKIE_POLICY, 5,
+                            "pktps,band=type=drop,rate=2000"));
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "METER MOD 0x5 flags=0x2 band=1/2000/0\n");
+    free(out);
+    assert_int_equal(stats.meters_modified, 1);
+
+    /* Withdrawn: the flow, then the group, then the meter. */
+    flow_table_remove_owner(&ft, "policy/np");
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out,
+                        "DEL table=Output, priority=7,ip actions=drop\n"
+                        "GROUP DEL 8\n"
+                        "METER DEL 0x5\n");
+    free(out);
+    assert_int_equal(stats.meters_deleted, 1);
+    assert_int_equal(installed_count_meters(&in), 0);
+
+    /* When the switch may hold meters of an earlier run, a new meter is an
+     * add followed by a modify; known meters are not resent. */
+    ok(flow_table_add_meter(&ft, "policy/np", COOKIE_POLICY, 6,
+                            "kbps,band=type=drop,rate=10"));
+    in.meters_unknown = true;
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out,
+                        "METER ADD 0x6 flags=0x1 band=1/10/0\n"
+                        "METER MOD 0x6 flags=0x1 band=1/10/0\n");
+    free(out);
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "");
+    free(out);
+    assert_int_equal(stats.meters_added, 2);
+
+    /* installed_clear() forgets the meters: all are added again. */
+    installed_clear(&in);
+    in.meters_unknown = false;
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "METER ADD 0x6 flags=0x1 band=1/10/0\n");
+    free(out);
+
+    installed_destroy(&in);
+    flow_table_destroy(&ft);
+}
+
+static void
+test_delete_all_meters_encoding(void **state)
+{
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    struct ofpbuf *m = installed_encode_delete_all_meters(OFP15_VERSION);
+    ovs_list_push_back(&msgs, &m->list_node);
+    char *out = capture(&msgs);
+    assert_string_equal(out, "METER DEL 0xffffffff\n");
+    free(out);
+}
+
+static void
 test_delete_round_encoding(void **state)
 {
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
@@ -431,6 +661,9 @@ main(void)
         cmocka_unit_test(test_add_replace_conflict),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_diff_groups),
+        cmocka_unit_test(test_meters_table),
+        cmocka_unit_test(test_diff_meters),
+        cmocka_unit_test(test_delete_all_meters_encoding),
         cmocka_unit_test(test_delete_round_encoding),
         cmocka_unit_test(test_static_golden),
         cmocka_unit_test(test_pod_golden),
