@@ -456,9 +456,10 @@ main(int argc, char *argv[])
         free(text);
         json_decref(output);
     }
-    if (have_cfg) {
-        cni_config_uninit(&cfg);
-    }
+    /* Whatever cni_config_parse() said, and also when it never ran ('cfg' is
+     * zeroed). */
+    cni_config_uninit(&cfg);
+    cni_env_uninit(&env);
     ds_destroy(&input);
     return status;
 }
