@@ -6,6 +6,7 @@ flows_libtendril_flows_a_SOURCES = \
 	flows/fields.h \
 	flows/flow-table.c flows/flow-table.h \
 	flows/installed.c flows/installed.h \
+	flows/node.c \
 	flows/ofctrl.c flows/ofctrl.h \
 	flows/pipeline.c flows/pipeline.h \
 	flows/tables.c flows/tables.h

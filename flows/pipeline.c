@@ -44,7 +44,7 @@ static const struct {
  * send it back where it came from.  The requested address (arp_tpa) becomes
  * the reply's sender address through the scratch register, so one flow
  * answers for any address. */
-static char *
+char *
 arp_reply_actions(const struct eth_addr mac)
 {
     return xasprintf("move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
@@ -140,6 +140,12 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
         "load:%"PRIu32"->"F_OUT_PORT",load:1->"F_OUT_PORT_SET","
         "goto_table:IngressRule", ETH_ADDR_ARGS(gw_mac),
         ofp_to_u16(node->gw_ofport));
+    if (node->tun_ofport) {
+        ADD(ft, TABLE_L2_FORWARDING_CALC, 200, "dl_dst="ETH_ADDR_FMT
+            " actions=load:%"PRIu32"->"F_OUT_PORT",load:1->"F_OUT_PORT_SET","
+            "goto_table:IngressRule", ETH_ADDR_ARGS(tunnel_vmac),
+            ofp_to_u16(node->tun_ofport));
+    }
     ADD(ft, TABLE_L2_FORWARDING_CALC, 0, "actions=goto_table:IngressRule");
 
     /* ConntrackCommit: remember new connections, with where they came

@@ -29,6 +29,14 @@ struct pod_net {
     struct ipaddr ip;
 };
 
+/* A peer node: its underlay address and podCIDR. */
+struct peer_net {
+    struct ipaddr ip;
+    struct cidr pod_cidr;
+};
+
+extern const struct eth_addr tunnel_vmac;
+
 #define STATIC_OWNER "static"
 
 char *pipeline_add_static(struct flow_table *, const struct node_net *)
@@ -37,5 +45,11 @@ char *pod_flows_add(struct flow_table *, const char *owner,
                     const struct node_net *, const struct pod_net *)
     OVS_WARN_UNUSED_RESULT;
 void pod_flows_remove(struct flow_table *, const char *owner);
+char *peer_flows_add(struct flow_table *, const char *owner,
+                     const struct node_net *, const struct peer_net *)
+    OVS_WARN_UNUSED_RESULT;
+void peer_flows_remove(struct flow_table *, const char *owner);
+
+char *arp_reply_actions(const struct eth_addr);
 
 #endif /* flows/pipeline.h */

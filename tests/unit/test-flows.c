@@ -652,6 +652,33 @@ test_pod_golden(void **state)
     flow_table_destroy(&ft);
 }
 
+static void
+test_peer_golden(void **state)
+{
+    struct flow_table ft;
+    flow_table_init(&ft);
+    struct node_net node = test_node();
+    struct peer_net peer;
+    ok(ipaddr_parse("172.30.0.12", &peer.ip));
+    ok(cidr_parse("10.244.2.0/24", &peer.pod_cidr));
+    ok(peer_flows_add(&ft, "node/node2", &node, &peer));
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_dump(&ft, "node/", true, &s);
+    check_golden("peer.txt", ds_cstr(&s));
+    ds_destroy(&s);
+
+    /* Without a tunnel port (noEncap) there is nothing to add. */
+    node.tun_ofport = u16_to_ofp(0);
+    char *error = peer_flows_add(&ft, "node/node3", &node, &peer);
+    assert_non_null(error);
+    free(error);
+
+    peer_flows_remove(&ft, "node/node2");
+    assert_int_equal(flow_table_count(&ft), 0);
+    flow_table_destroy(&ft);
+}
+
 int
 main(void)
 {
@@ -667,6 +694,7 @@ main(void)
         cmocka_unit_test(test_delete_round_encoding),
         cmocka_unit_test(test_static_golden),
         cmocka_unit_test(test_pod_golden),
+        cmocka_unit_test(test_peer_golden),
     };
     return cmocka_run_group_tests_name("flows", tests, NULL, NULL);
 }
