@@ -2,12 +2,16 @@
 #include "agent/agent.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/cni-server.h"
 #include "agent/config.h"
+#include "agent/k8s-cache.h"
+#include "agent/k8s-client.h"
 #include "coverage.h"
 #include "flow.h"
 #include "flows/flow-table.h"
@@ -16,6 +20,8 @@
 #include "hash.h"
 #include "lib/cidr.h"
 #include "lib/ipam.h"
+#include "lib/k8s-object.h"
+#include "lib/kubeconfig.h"
 #include "lib/link.h"
 #include "lib/netns.h"
 #include "openvswitch/dynamic-string.h"
@@ -82,6 +88,14 @@ struct waiter {
 
 struct agent {
     struct agent_config cfg;
+    struct k8s_cache *cache;     /* With a Kubernetes client, else NULL. */
+    struct k8s_client *k8s;
+    char *ipam_error;            /* Why the IPAM could not be opened. */
+    char *cidr_mismatch;         /* The Node's podCIDR last reported as
+                                  * differing from the pool. */
+
+    /* The IPAM and the bridge exist once the podCIDR is known: from
+     * --pod-cidr at once, else from the Node's spec.podCIDR. */
     struct bridge_ctl *bridge;
     struct ofctrl *ofctrl;
     struct flow_table flows;
@@ -103,6 +117,9 @@ struct agent {
 };
 
 static void attachment_destroy(struct agent *, struct attachment *);
+static bool load_saved_pool(const struct agent *, struct cidr *);
+static char *open_node(struct agent *, const struct cidr *)
+    OVS_WARN_UNUSED_RESULT;
 static cni_handler_func handle_cni_request;
 
 /* The gateway's MAC: 0a:58 and the gateway's IPv4 address, as
@@ -136,14 +153,60 @@ agent_create(const struct agent_config *cfg, struct agent **agentp)
     flow_table_init(&a->flows);
     a->started = time_msec();
 
-    char *ipam_dir = xasprintf("%s/ipam", cfg->state_dir);
-    char *error = ipam_open(ipam_dir, &cfg->pod_cidr, &a->ipam);
-    free(ipam_dir);
+    char *error;
+    if (cfg->kubeconfig || cfg->in_cluster) {
+        struct kubeconfig *kc;
+        error = (cfg->kubeconfig
+                 ? kubeconfig_load(cfg->kubeconfig, cfg->k8s_insecure, &kc)
+                 : kubeconfig_in_cluster(NULL, &kc));
+        if (error) {
+            agent_destroy(a);
+            return error;
+        }
+        a->cache = k8s_cache_create();
+        a->k8s = k8s_client_create(kc, a->cache);
+    }
+
+    struct cidr saved;
+    if (cfg->has_pod_cidr) {
+        error = open_node(a, &cfg->pod_cidr);
+        if (error) {
+            agent_destroy(a);
+            return error;
+        }
+    } else if (load_saved_pool(a, &saved)) {
+        char text[CIDR_STRLEN];
+        VLOG_INFO("podCIDR %s from the last run; the Node will be checked",
+                  cidr_format(&saved, text));
+        error = open_node(a, &saved);
+        if (error) {
+            VLOG_WARN("%s; waiting for the Node's podCIDR", error);
+            free(error);
+        }
+    }
+
+    error = cni_server_create(cfg->cni_socket, handle_cni_request, a,
+                              &a->cni);
     if (error) {
         agent_destroy(a);
         return error;
     }
-    a->node.pod_cidr = cfg->pod_cidr;
+    *agentp = a;
+    return NULL;
+}
+
+/* Opens the IPAM on 'pod_cidr' and starts managing the bridge. */
+static char *
+open_node(struct agent *a, const struct cidr *pod_cidr)
+{
+    const struct agent_config *cfg = &a->cfg;
+    char *ipam_dir = xasprintf("%s/ipam", cfg->state_dir);
+    char *error = ipam_open(ipam_dir, pod_cidr, &a->ipam);
+    free(ipam_dir);
+    if (error) {
+        return error;
+    }
+    a->node.pod_cidr = *pod_cidr;
     ipam_gateway(a->ipam, &a->node.gw_ip);
     a->node.gw_mac = gateway_mac(&a->node.gw_ip);
 
@@ -156,15 +219,123 @@ agent_create(const struct agent_config *cfg, struct agent **agentp)
         .gw_mac = a->node.gw_mac,
     };
     a->bridge = bridge_ctl_create(cfg->ovsdb, &bcfg);
-
-    error = cni_server_create(cfg->cni_socket, handle_cni_request, a,
-                              &a->cni);
-    if (error) {
-        agent_destroy(a);
-        return error;
-    }
-    *agentp = a;
     return NULL;
+}
+
+/* The pool learned from the Node is saved in STATE_DIR/pod-cidr, so that
+ * after a restart the agent brings its pods and flows back from local state
+ * alone: its API server may be reachable only through the switch it has to
+ * program first (a node whose ovs-vswitchd restarted with
+ * flow-restore-wait=true).  The Node is still checked once it is seen. */
+static char *
+saved_pool_path(const struct agent *a)
+{
+    return xasprintf("%s/pod-cidr", a->cfg.state_dir);
+}
+
+static void
+save_pool(const struct agent *a, const struct cidr *pool)
+{
+    char *path = saved_pool_path(a);
+    char *tmp = xasprintf("%s.tmp", path);
+    char text[CIDR_STRLEN];
+    FILE *f = fopen(tmp, "w");
+    bool ok = (f && fprintf(f, "%s\n", cidr_format(pool, text)) > 0
+               && !fflush(f) && !fsync(fileno(f)));
+    if (f && fclose(f)) {
+        ok = false;
+    }
+    if (!ok || rename(tmp, path)) {
+        VLOG_WARN("%s: cannot save the podCIDR (%s)", path,
+                  ovs_strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    free(path);
+}
+
+static bool
+load_saved_pool(const struct agent *a, struct cidr *pool)
+{
+    char *path = saved_pool_path(a);
+    char line[CIDR_STRLEN + 2] = "";
+    FILE *f = fopen(path, "r");
+    bool ok = false;
+    if (f) {
+        if (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\n")] = '\0';
+            char *error = cidr_parse(line, pool);
+            if (error) {
+                VLOG_WARN("%s: %s; waiting for the Node's podCIDR", path,
+                          error);
+                free(error);
+            } else {
+                ok = true;
+            }
+        }
+        fclose(f);
+    }
+    free(path);
+    return ok;
+}
+
+/* The first IPv4 prefix of this node's spec.podCIDRs in the cache, or
+ * NULL. */
+static const struct cidr *
+node_pod_cidr(const struct agent *a)
+{
+    const struct k8s_object *obj = (a->cache
+                                    ? k8s_cache_get(a->cache, K8S_NODE, NULL,
+                                                    a->cfg.node_name)
+                                    : NULL);
+    if (obj) {
+        const struct k8s_node *node = k8s_node_cast(obj);
+        for (size_t i = 0; i < node->n_pod_cidrs; i++) {
+            if (node->pod_cidrs[i].addr.family == AF_INET) {
+                return &node->pod_cidrs[i];
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Without --pod-cidr, opens the IPAM once the Node has a podCIDR; after
+ * that, reports a podCIDR that differs from the pool (the pool stays: a
+ * new one needs a restart). */
+static void
+run_node_cidr(struct agent *a)
+{
+    const struct cidr *cidr = node_pod_cidr(a);
+    if (!a->ipam) {
+        if (cidr && k8s_client_is_synced(a->k8s)) {
+            char s[CIDR_STRLEN];
+            char *error = open_node(a, cidr);
+            free(a->ipam_error);
+            a->ipam_error = error;
+            if (error) {
+                static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+                VLOG_ERR_RL(&rl, "podCIDR %s: %s", cidr_format(cidr, s),
+                            error);
+            } else {
+                VLOG_INFO("podCIDR %s from Node %s", cidr_format(cidr, s),
+                          a->cfg.node_name);
+                save_pool(a, cidr);
+            }
+        }
+        return;
+    }
+    if (!a->cfg.has_pod_cidr && cidr
+        && !cidr_equals(cidr, ipam_pool(a->ipam))) {
+        char s[CIDR_STRLEN], pool[CIDR_STRLEN];
+        cidr_format(cidr, s);
+        if (!a->cidr_mismatch || strcmp(a->cidr_mismatch, s)) {
+            VLOG_ERR("Node %s: spec.podCIDR changed to %s; staying on %s "
+                     "until the agent restarts", a->cfg.node_name, s,
+                     cidr_format(ipam_pool(a->ipam), pool));
+            free(a->cidr_mismatch);
+            a->cidr_mismatch = xstrdup(s);
+        }
+    }
 }
 
 void
@@ -179,6 +350,10 @@ agent_destroy(struct agent *a)
     }
     hmap_destroy(&a->attachments);
     cni_server_destroy(a->cni);
+    k8s_client_destroy(a->k8s);
+    k8s_cache_destroy(a->cache);
+    free(a->ipam_error);
+    free(a->cidr_mismatch);
     ofctrl_destroy(a->ofctrl);
     bridge_ctl_destroy(a->bridge);
     ipam_close(a->ipam);
@@ -529,7 +704,13 @@ release_orphan_addresses(struct agent *a)
 static bool
 agent_is_ready(const struct agent *a, const char **why)
 {
-    const char *reason = (!bridge_ctl_is_connected(a->bridge)
+    const char *reason = (a->k8s && !k8s_client_is_synced(a->k8s)
+                          ? "the Kubernetes API objects are not synced yet"
+                          : !a->ipam && a->ipam_error
+                          ? "the IPAM cannot be opened on the Node's podCIDR"
+                          : !a->ipam
+                          ? "waiting for the Node's spec.podCIDR"
+                          : !bridge_ctl_is_connected(a->bridge)
                           ? "OVSDB is not connected"
                           : !bridge_ctl_is_ready(a->bridge)
                           ? "br-int is not set up yet"
@@ -658,7 +839,7 @@ handle_del(struct agent *a, struct cni_request *req, const json_t *r)
     if (att) {
         VLOG_INFO("DEL %s", key);
         attachment_remove(a, att);
-    } else {
+    } else if (a->ipam) {
         /* Already gone; the address may still be held by an ADD that
          * failed before the attachment was made. */
         ipam_release(a->ipam, key);
@@ -752,8 +933,8 @@ handle_gc(struct agent *a, struct cni_request *req, const json_t *r)
             attachment_remove(a, att);
         }
     }
-    struct ipam_entry *entries;
-    size_t n = ipam_entries(a->ipam, &entries);
+    struct ipam_entry *entries = NULL;
+    size_t n = a->ipam ? ipam_entries(a->ipam, &entries) : 0;
     for (i = 0; i < n; i++) {
         if (!sset_contains(&keep, entries[i].owner)
             && !attachment_find(a, entries[i].owner)) {
@@ -861,6 +1042,17 @@ update_node(struct agent *a)
 void
 agent_run(struct agent *a)
 {
+    if (a->k8s) {
+        k8s_client_run(a->k8s);
+        run_node_cidr(a);
+    }
+    if (!a->bridge) {
+        /* Not ready: CNI requests get errors (DEL and GC succeed, there
+         * being nothing to remove). */
+        cni_server_run(a->cni);
+        run_waiters(a);
+        return;
+    }
     bridge_ctl_run(a->bridge);
 
     if (!a->ofctrl && bridge_ctl_is_ready(a->bridge)) {
@@ -923,6 +1115,17 @@ agent_run(struct agent *a)
 void
 agent_wait(struct agent *a)
 {
+    if (a->k8s) {
+        k8s_client_wait(a->k8s);
+    }
+    if (!a->bridge) {
+        cni_server_wait(a->cni);
+        struct waiter *w;
+        LIST_FOR_EACH (w, node, &a->del_waiters) {
+            poll_timer_wait_until(w->deadline);
+        }
+        return;
+    }
     bridge_ctl_wait(a->bridge);
     if (a->ofctrl) {
         ofctrl_wait(a->ofctrl, &a->flows);
@@ -954,6 +1157,18 @@ agent_format_status(const struct agent *a, struct ds *s)
     ds_put_format(s, "node: %s\n", a->cfg.node_name);
     ds_put_format(s, "ready: %s%s%s\n", ready ? "yes" : "no",
                   ready ? "" : " - ", ready ? "" : why);
+    if (a->k8s) {
+        ds_put_format(s, "kubernetes: %s\n",
+                      k8s_client_is_synced(a->k8s) ? "synced" : "syncing");
+    }
+    if (!a->ipam) {
+        ds_put_format(s, "pod CIDR: none yet (%s)\n",
+                      a->ipam_error ? a->ipam_error
+                      : "waiting for the Node's spec.podCIDR");
+        ds_put_format(s, "uptime: %lld s\n",
+                      (time_msec() - a->started) / 1000);
+        return;
+    }
     ds_put_format(s, "ovsdb: %s (%s)\n", a->cfg.ovsdb,
                   bridge_ctl_is_connected(a->bridge)
                   ? "connected" : "not connected");
@@ -1025,6 +1240,11 @@ agent_format_ipam(const struct agent *a, struct ds *s)
 {
     char pool[CIDR_STRLEN], gw[IPADDR_STRLEN];
     struct ipam_entry *entries;
+    if (!a->ipam) {
+        ds_put_cstr(s, "no pool yet: waiting for the Node's "
+                    "spec.podCIDR\n");
+        return;
+    }
     size_t n = ipam_entries(a->ipam, &entries);
 
     ds_put_format(s, "pool %s, gateway %s, %"PRIuSIZE" allocated\n",
@@ -1054,7 +1274,14 @@ agent_format_memory(const struct agent *a, struct ds *s)
     ds_put_format(s, "desired flows: %"PRIuSIZE"\n",
                   flow_table_count(&a->flows));
     ds_put_format(s, "pods: %"PRIuSIZE"\n", hmap_count(&a->attachments));
-    ds_put_format(s, "addresses: %"PRIuSIZE"\n", ipam_count(a->ipam));
+    ds_put_format(s, "addresses: %"PRIuSIZE"\n",
+                  a->ipam ? ipam_count(a->ipam) : 0);
+    if (a->cache) {
+        for (int k = 0; k < K8S_N_KINDS; k++) {
+            ds_put_format(s, "k8s %s: %"PRIuSIZE"\n", k8s_client_plural(k),
+                          k8s_cache_count(a->cache, k));
+        }
+    }
 }
 
 void
@@ -1074,4 +1301,328 @@ void
 agent_dump_flows(const struct agent *a, const char *owner, struct ds *s)
 {
     flow_table_dump(&a->flows, owner, true, s);
+}
+
+/* Kubernetes objects, for k8s/status and k8s/get. */
+
+char *
+agent_format_k8s_status(const struct agent *a, struct ds *s)
+{
+    if (!a->k8s) {
+        return xstrdup("no Kubernetes client (the agent runs with "
+                       "--pod-cidr and neither --kubeconfig nor "
+                       "--in-cluster)");
+    }
+    k8s_client_format_status(a->k8s, s);
+    return NULL;
+}
+
+static void
+put_ips(struct ds *s, const struct ipaddr *ips, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char buf[IPADDR_STRLEN];
+        ds_put_format(s, "%s%s", i ? "," : "", ipaddr_format(&ips[i], buf));
+    }
+    if (!n) {
+        ds_put_char(s, '-');
+    }
+}
+
+static void
+put_smap(struct ds *s, const struct smap *map)
+{
+    const struct smap_node **nodes = smap_sort(map);
+    size_t n = smap_count(map);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(s, "%s%s=%s", i ? "," : "", nodes[i]->key,
+                      nodes[i]->value);
+    }
+    if (!n) {
+        ds_put_char(s, '-');
+    }
+    free(nodes);
+}
+
+static void
+put_port_ref(struct ds *s, const struct k8s_port_ref *ref)
+{
+    if (ref->type == K8S_PORT_REF_NUMBER) {
+        ds_put_format(s, "%"PRIu16, ref->number);
+    } else if (ref->type == K8S_PORT_REF_NAME) {
+        ds_put_cstr(s, ref->name);
+    } else {
+        ds_put_cstr(s, "any");
+    }
+}
+
+static void
+put_selector(struct ds *s, const struct label_selector *sel)
+{
+    const char *text = sel ? label_selector_canonical(sel) : NULL;
+    ds_put_format(s, "%s", !sel ? "-" : text && *text ? text : "(all)");
+}
+
+static void
+put_np_rules(struct ds *s, const char *dir, const struct k8s_np_rule *rules,
+             size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct k8s_np_rule *rule = &rules[i];
+        ds_put_format(s, "%s[%"PRIuSIZE"]:\n", dir, i);
+        if (!rule->n_peers) {
+            ds_put_cstr(s, "  peers: all\n");
+        }
+        for (size_t j = 0; j < rule->n_peers; j++) {
+            const struct k8s_np_peer *p = &rule->peers[j];
+            if (p->ip_block) {
+                char buf[CIDR_STRLEN];
+                ds_put_format(s, "  peer: ipBlock %s",
+                              cidr_format(&p->ip_block->cidr, buf));
+                for (size_t k = 0; k < p->ip_block->n_except; k++) {
+                    ds_put_format(s, " except %s",
+                                  cidr_format(&p->ip_block->except[k], buf));
+                }
+                ds_put_char(s, '\n');
+            } else {
+                ds_put_cstr(s, "  peer: podSelector ");
+                put_selector(s, p->pod_selector);
+                ds_put_cstr(s, " namespaceSelector ");
+                put_selector(s, p->namespace_selector);
+                ds_put_char(s, '\n');
+            }
+        }
+        if (!rule->n_ports) {
+            ds_put_cstr(s, "  ports: all\n");
+        }
+        for (size_t j = 0; j < rule->n_ports; j++) {
+            const struct k8s_np_port *p = &rule->ports[j];
+            ds_put_cstr(s, "  port: ");
+            put_port_ref(s, &p->port);
+            if (p->end_port) {
+                ds_put_format(s, "-%"PRIu16, p->end_port);
+            }
+            ds_put_format(s, "/%s\n", k8s_protocol_to_string(p->protocol));
+        }
+    }
+}
+
+/* A one-line summary of 'obj' after its key. */
+static void
+put_summary(struct ds *s, const struct k8s_object *obj)
+{
+    switch (obj->kind) {
+    case K8S_NODE: {
+        const struct k8s_node *n = k8s_node_cast(obj);
+        char buf[CIDR_STRLEN];
+        ds_put_format(s, " podCIDR=%s ips=",
+                      n->n_pod_cidrs ? cidr_format(&n->pod_cidrs[0], buf)
+                                     : "-");
+        put_ips(s, n->internal_ips, n->n_internal_ips);
+        ds_put_format(s, " ready=%s", n->ready ? "true" : "false");
+        break;
+    }
+    case K8S_NAMESPACE:
+        ds_put_cstr(s, " labels=");
+        put_smap(s, &obj->labels);
+        break;
+    case K8S_POD: {
+        const struct k8s_pod *p = k8s_pod_cast(obj);
+        ds_put_format(s, " node=%s ips=", p->node_name ? p->node_name : "-");
+        put_ips(s, p->pod_ips, p->n_pod_ips);
+        ds_put_format(s, " phase=%s", k8s_pod_phase_to_string(p->phase));
+        break;
+    }
+    case K8S_SERVICE: {
+        const struct k8s_service *v = k8s_service_cast(obj);
+        ds_put_format(s, " type=%s clusterIPs=",
+                      k8s_service_type_to_string(v->type));
+        put_ips(s, v->cluster_ips, v->n_cluster_ips);
+        ds_put_format(s, " ports=%"PRIuSIZE, v->n_ports);
+        break;
+    }
+    case K8S_ENDPOINT_SLICE: {
+        const struct k8s_endpoint_slice *e = k8s_endpoint_slice_cast(obj);
+        ds_put_format(s, " service=%s endpoints=%"PRIuSIZE,
+                      e->service_name ? e->service_name : "-",
+                      e->n_endpoints);
+        break;
+    }
+    case K8S_NETWORK_POLICY: {
+        const struct k8s_network_policy *np = k8s_network_policy_cast(obj);
+        ds_put_format(s, " ingress=%"PRIuSIZE" egress=%"PRIuSIZE,
+                      np->n_ingress, np->n_egress);
+        break;
+    }
+    }
+}
+
+static void
+put_details(struct ds *s, const struct k8s_object *obj)
+{
+    ds_put_format(s, "kind: %s\n", k8s_kind_to_string(obj->kind));
+    if (obj->namespace) {
+        ds_put_format(s, "namespace: %s\n", obj->namespace);
+    }
+    ds_put_format(s, "name: %s\nuid: %s\nresourceVersion: %s\nlabels: ",
+                  obj->name, obj->uid, obj->resource_version);
+    put_smap(s, &obj->labels);
+    ds_put_char(s, '\n');
+
+    switch (obj->kind) {
+    case K8S_NODE: {
+        const struct k8s_node *n = k8s_node_cast(obj);
+        ds_put_cstr(s, "podCIDRs: ");
+        for (size_t i = 0; i < n->n_pod_cidrs; i++) {
+            char buf[CIDR_STRLEN];
+            ds_put_format(s, "%s%s", i ? "," : "",
+                          cidr_format(&n->pod_cidrs[i], buf));
+        }
+        ds_put_format(s, "%s\ninternalIPs: ", n->n_pod_cidrs ? "" : "-");
+        put_ips(s, n->internal_ips, n->n_internal_ips);
+        ds_put_format(s, "\nready: %s\n", n->ready ? "true" : "false");
+        break;
+    }
+    case K8S_NAMESPACE:
+        break;
+    case K8S_POD: {
+        const struct k8s_pod *p = k8s_pod_cast(obj);
+        ds_put_format(s, "nodeName: %s\nhostNetwork: %s\npodIPs: ",
+                      p->node_name ? p->node_name : "-",
+                      p->host_network ? "true" : "false");
+        put_ips(s, p->pod_ips, p->n_pod_ips);
+        ds_put_format(s, "\nphase: %s\n", k8s_pod_phase_to_string(p->phase));
+        for (size_t i = 0; i < p->n_ports; i++) {
+            ds_put_format(s, "port: %s %"PRIu16"/%s\n",
+                          *p->ports[i].name ? p->ports[i].name : "-",
+                          p->ports[i].port,
+                          k8s_protocol_to_string(p->ports[i].protocol));
+        }
+        break;
+    }
+    case K8S_SERVICE: {
+        const struct k8s_service *v = k8s_service_cast(obj);
+        ds_put_format(s, "type: %s\nclusterIPs: ",
+                      k8s_service_type_to_string(v->type));
+        put_ips(s, v->cluster_ips, v->n_cluster_ips);
+        ds_put_format(s, "\nheadless: %s\nselector: ",
+                      v->headless ? "true" : "false");
+        put_smap(s, &v->selector);
+        ds_put_char(s, '\n');
+        for (size_t i = 0; i < v->n_ports; i++) {
+            const struct k8s_service_port *p = &v->ports[i];
+            ds_put_format(s, "port: %s %"PRIu16"/%s -> ",
+                          *p->name ? p->name : "-", p->port,
+                          k8s_protocol_to_string(p->protocol));
+            put_port_ref(s, &p->target_port);
+            if (p->node_port) {
+                ds_put_format(s, " nodePort %"PRIu16, p->node_port);
+            }
+            ds_put_char(s, '\n');
+        }
+        if (v->affinity_client_ip) {
+            ds_put_format(s, "sessionAffinity: ClientIP %"PRIu32" s\n",
+                          v->affinity_timeout);
+        }
+        ds_put_cstr(s, "externalIPs: ");
+        put_ips(s, v->external_ips, v->n_external_ips);
+        ds_put_cstr(s, "\nloadBalancerIPs: ");
+        put_ips(s, v->lb_ips, v->n_lb_ips);
+        ds_put_format(s, "\nexternalTrafficPolicy: %s\n"
+                      "internalTrafficPolicy: %s\n",
+                      v->external_traffic_policy == K8S_TRAFFIC_POLICY_LOCAL
+                      ? "Local" : "Cluster",
+                      v->internal_traffic_policy == K8S_TRAFFIC_POLICY_LOCAL
+                      ? "Local" : "Cluster");
+        break;
+    }
+    case K8S_ENDPOINT_SLICE: {
+        const struct k8s_endpoint_slice *e = k8s_endpoint_slice_cast(obj);
+        ds_put_format(s, "apiVersion: %s\nservice: %s\naddressType: %s\n",
+                      e->version == K8S_EPS_V1 ? "v1"
+                      : e->version == K8S_EPS_V1BETA1 ? "v1beta1" : "-",
+                      e->service_name ? e->service_name : "-",
+                      e->address_type == K8S_ADDRESS_IPV4 ? "IPv4"
+                      : e->address_type == K8S_ADDRESS_IPV6 ? "IPv6"
+                      : "FQDN");
+        for (size_t i = 0; i < e->n_ports; i++) {
+            ds_put_format(s, "port: %s %"PRIu16"/%s\n",
+                          *e->ports[i].name ? e->ports[i].name : "-",
+                          e->ports[i].port,
+                          k8s_protocol_to_string(e->ports[i].protocol));
+        }
+        for (size_t i = 0; i < e->n_endpoints; i++) {
+            const struct k8s_endpoint *ep = &e->endpoints[i];
+            ds_put_cstr(s, "endpoint: ");
+            put_ips(s, ep->addresses, ep->n_addresses);
+            ds_put_format(s, " ready=%s serving=%s terminating=%s node=%s "
+                          "pod=%s%s%s\n", ep->ready ? "true" : "false",
+                          ep->serving ? "true" : "false",
+                          ep->terminating ? "true" : "false",
+                          ep->node_name ? ep->node_name : "-",
+                          ep->pod_name ? ep->pod_namespace : "-",
+                          ep->pod_name ? "/" : "",
+                          ep->pod_name ? ep->pod_name : "");
+        }
+        break;
+    }
+    case K8S_NETWORK_POLICY: {
+        const struct k8s_network_policy *np = k8s_network_policy_cast(obj);
+        ds_put_cstr(s, "podSelector: ");
+        put_selector(s, np->pod_selector);
+        ds_put_format(s, "\npolicyTypes:%s%s\n",
+                      np->policy_ingress ? " Ingress" : "",
+                      np->policy_egress ? " Egress" : "");
+        put_np_rules(s, "ingress", np->ingress, np->n_ingress);
+        put_np_rules(s, "egress", np->egress, np->n_egress);
+        break;
+    }
+    }
+}
+
+char *
+agent_format_k8s_get(const struct agent *a, const char *kind_s,
+                     const char *key, struct ds *s)
+{
+    enum k8s_kind kind;
+    if (!a->cache) {
+        return agent_format_k8s_status(a, s);
+    }
+    if (!k8s_client_kind_from_plural(kind_s, &kind)) {
+        return xasprintf("unknown kind \"%s\" (nodes, namespaces, pods, "
+                         "services, endpointslices, networkpolicies)",
+                         kind_s);
+    }
+    if (!key) {
+        struct k8s_object_list list;
+        k8s_cache_list(a->cache, kind, NULL, &list);
+        for (size_t i = 0; i < list.n; i++) {
+            char *k = k8s_object_key(list.objs[i]);
+            ds_put_cstr(s, k);
+            free(k);
+            put_summary(s, list.objs[i]);
+            ds_put_char(s, '\n');
+        }
+        k8s_object_list_destroy(&list);
+        return NULL;
+    }
+
+    const struct k8s_object *obj;
+    if (k8s_kind_is_namespaced(kind)) {
+        const char *slash = strchr(key, '/');
+        if (!slash) {
+            return xasprintf("%s are namespaced: give NAMESPACE/NAME",
+                             kind_s);
+        }
+        char *ns = xmemdup0(key, slash - key);
+        obj = k8s_cache_get(a->cache, kind, ns, slash + 1);
+        free(ns);
+    } else {
+        obj = k8s_cache_get(a->cache, kind, NULL, key);
+    }
+    if (!obj) {
+        return xasprintf("%s %s: not in the cache", kind_s, key);
+    }
+    put_details(s, obj);
+    return NULL;
 }

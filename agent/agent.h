@@ -26,6 +26,11 @@ void agent_format_pods(const struct agent *, struct ds *);
 void agent_format_ipam(const struct agent *, struct ds *);
 void agent_format_memory(const struct agent *, struct ds *);
 void agent_format_sync_stats(const struct agent *, struct ds *);
+char *agent_format_k8s_status(const struct agent *, struct ds *)
+    OVS_WARN_UNUSED_RESULT;
+char *agent_format_k8s_get(const struct agent *, const char *kind,
+                           const char *key, struct ds *)
+    OVS_WARN_UNUSED_RESULT;
 void agent_dump_flows(const struct agent *, const char *owner, struct ds *);
 
 #endif /* agent/agent.h */

@@ -6,9 +6,10 @@ agent_libtendril_agent_a_SOURCES = \
 	agent/cni-server.c agent/cni-server.h \
 	agent/config.c agent/config.h
 agent_libtendril_agent_a_SOURCES += agent/k8s-cache.c agent/k8s-cache.h
+agent_libtendril_agent_a_SOURCES += agent/k8s-client.c agent/k8s-client.h
 
 sbin_PROGRAMS += agent/tendril-agent
 agent_tendril_agent_SOURCES = agent/main.c
 agent_tendril_agent_LDADD = agent/libtendril-agent.a \
 	flows/libtendril-flows.a ovsdb/libtendril-ovsdb.a lib/libtendril.a \
-	$(OVS_LIBS) $(JANSSON_LIBS)
+	$(OVS_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)

@@ -95,6 +95,19 @@ agent_config_set(struct agent_config *c, const char *field, const char *value)
         *(!strcmp(field, "mtu") ? &c->mtu : &c->cni_timeout_ms) = n;
         return NULL;
     }
+    if (!strcmp(field, "in-cluster") || !strcmp(field, "k8s-insecure")) {
+        bool *b = !strcmp(field, "in-cluster") ? &c->in_cluster
+                                               : &c->k8s_insecure;
+        if (!strcmp(value, "true")) {
+            *b = true;
+        } else if (!strcmp(value, "false")) {
+            *b = false;
+        } else {
+            return xasprintf("%s: \"%s\" is not true or false", field,
+                             value);
+        }
+        return NULL;
+    }
     if (!strcmp(field, "pod-cidr")) {
         char *error = cidr_parse(value, &c->pod_cidr);
         if (error) {
@@ -128,12 +141,14 @@ agent_config_load_file(struct agent_config *c, const char *path)
         char *text;
         if (json_is_string(value)) {
             text = xstrdup(json_string_value(value));
+        } else if (json_is_boolean(value)) {
+            text = xstrdup(json_is_true(value) ? "true" : "false");
         } else if (json_is_integer(value)) {
             text = xasprintf("%"JSON_INTEGER_FORMAT,
                              json_integer_value(value));
         } else {
-            error = xasprintf("%s: field \"%s\" must be a string or an "
-                              "integer", path, key);
+            error = xasprintf("%s: field \"%s\" must be a string, an "
+                              "integer or a boolean", path, key);
             break;
         }
         char *e = agent_config_set(c, key, text);
@@ -188,10 +203,16 @@ agent_config_validate(struct agent_config *c)
         return xasprintf("state-dir: \"%s\" is not an absolute path",
                          c->state_dir);
     }
-    if (!c->has_pod_cidr) {
-        /* Reading the Node's spec.podCIDR from the API server comes with
-         * the Kubernetes client; until then it must be given. */
-        return xstrdup("pod-cidr: not set (use --pod-cidr CIDR)");
+    if (c->kubeconfig && c->in_cluster) {
+        return xstrdup("kubeconfig: --kubeconfig and --in-cluster exclude "
+                       "each other");
+    }
+    if (!c->has_pod_cidr && !c->kubeconfig && !c->in_cluster) {
+        /* Without an API server there is no Node to read spec.podCIDR
+         * from. */
+        return xstrdup("pod-cidr: not set (use --pod-cidr CIDR, or "
+                       "--kubeconfig or --in-cluster to read it from this "
+                       "node's Node object)");
     }
     if (c->has_pod_cidr && cidr_size(&c->pod_cidr) < 4) {
         return xstrdup("pod-cidr: too small for a gateway and a pod");

@@ -15,7 +15,10 @@ enum encap_mode { ENCAP_MODE_ENCAP, ENCAP_MODE_NOENCAP };
 
 struct agent_config {
     char *node_name;             /* --node-name, NODE_NAME. */
-    char *kubeconfig;            /* NULL: in-cluster. */
+    char *kubeconfig;            /* --kubeconfig, or NULL. */
+    bool in_cluster;             /* --in-cluster: a pod's ServiceAccount. */
+    bool k8s_insecure;           /* --k8s-insecure: allow a kubeconfig's
+                                  * insecure-skip-tls-verify. */
     char *ovsdb;                 /* OVSDB remote. */
     char *ovs_rundir;            /* Where br-int.mgmt is. */
     char *bridge;
@@ -26,7 +29,8 @@ struct agent_config {
     char *cni_socket;
     char *state_dir;
     bool has_pod_cidr;
-    struct cidr pod_cidr;        /* --pod-cidr: no API server needed. */
+    struct cidr pod_cidr;        /* --pod-cidr: no API server needed;
+                                  * overrides the Node's spec.podCIDR. */
     int cni_timeout_ms;          /* How long an ADD may wait for flows. */
 };
 

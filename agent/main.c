@@ -76,6 +76,39 @@ unixctl_flows_dump(struct unixctl_conn *conn, int argc, const char *argv[],
     ds_destroy(&s);
 }
 
+/* k8s/status */
+static void
+unixctl_k8s_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                   const char *argv[] OVS_UNUSED, void *agent)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char *error = agent_format_k8s_status(agent, &s);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+    } else {
+        unixctl_command_reply(conn, ds_cstr(&s));
+    }
+    ds_destroy(&s);
+}
+
+/* k8s/get KIND [[NAMESPACE/]NAME] */
+static void
+unixctl_k8s_get(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *agent)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char *error = agent_format_k8s_get(agent, argv[1],
+                                       argc > 2 ? argv[2] : NULL, &s);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+    } else {
+        unixctl_command_reply(conn, ds_cstr(&s));
+    }
+    ds_destroy(&s);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -106,10 +139,6 @@ main(int argc, char *argv[])
     if (error) {
         VLOG_FATAL("%s", error);
     }
-    if (cfg.kubeconfig) {
-        VLOG_WARN("kubeconfig %s: the Kubernetes client is not part of this "
-                  "build yet; using --pod-cidr", cfg.kubeconfig);
-    }
     daemonize_complete();
     VLOG_INFO("tendril-agent %s on node %s", TENDRIL_VERSION,
               cfg.node_name);
@@ -125,6 +154,10 @@ main(int argc, char *argv[])
                              unixctl_sync_stats, agent);
     unixctl_command_register("flows/dump", "[--owner KIND/NAME]", 0, 2,
                              unixctl_flows_dump, agent);
+    unixctl_command_register("k8s/status", "", 0, 0, unixctl_k8s_status,
+                             agent);
+    unixctl_command_register("k8s/get", "KIND [[NAMESPACE/]NAME]", 1, 2,
+                             unixctl_k8s_get, agent);
 
     while (!exiting) {
         agent_run(agent);
@@ -152,7 +185,9 @@ usage(void)
            "options):\n"
            "  --config=FILE           read configuration from FILE\n"
            "  --node-name=NAME        this node (default: $NODE_NAME)\n"
-           "  --kubeconfig=FILE       Kubernetes API credentials\n"
+           "  --kubeconfig=FILE       Kubernetes API credentials (JSON)\n"
+           "  --in-cluster            use the pod's ServiceAccount instead\n"
+           "  --k8s-insecure          allow insecure-skip-tls-verify\n"
            "  --ovsdb=REMOTE          OVSDB (default: "
            "unix:/var/run/openvswitch/db.sock)\n"
            "  --ovs-rundir=DIR        where BRIDGE.mgmt is (default: the "
@@ -165,7 +200,9 @@ usage(void)
            "less tunnel overhead)\n"
            "  --cni-socket=PATH       (default: /var/run/tendril/cni.sock)\n"
            "  --state-dir=DIR         (default: /var/lib/tendril)\n"
-           "  --pod-cidr=CIDR         this node's podCIDR\n"
+           "  --pod-cidr=CIDR         this node's podCIDR (default: the "
+           "Node's spec.podCIDR,\n"
+           "                          read once: a change needs a restart)\n"
            "  --cni-timeout-ms=N      how long an ADD waits for flows "
            "(default: 10000)\n",
            program_name, program_name);
@@ -186,6 +223,7 @@ parse_options(int argc, char *argv[], struct agent_config *cfg,
         OPT_CONFIG = UCHAR_MAX + 1,
         OPT_FIELD,
         OPT_UNIXCTL,
+        OPT_FLAG,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
@@ -205,6 +243,8 @@ parse_options(int argc, char *argv[], struct agent_config *cfg,
     static const struct option others[] = {
         {"config", required_argument, NULL, OPT_CONFIG},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"in-cluster", no_argument, NULL, OPT_FLAG},
+        {"k8s-insecure", no_argument, NULL, OPT_FLAG},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         VLOG_LONG_OPTIONS,
@@ -246,6 +286,14 @@ parse_options(int argc, char *argv[], struct agent_config *cfg,
         case OPT_FIELD: {
             char *error = agent_config_set(
                 cfg, long_options[option_index].name, optarg);
+            if (error) {
+                ovs_fatal(0, "%s", error);
+            }
+            break;
+        }
+        case OPT_FLAG: {
+            char *error = agent_config_set(
+                cfg, long_options[option_index].name, "true");
             if (error) {
                 ovs_fatal(0, "%s", error);
             }

@@ -48,6 +48,17 @@ tests_unit_test_k8s_cache_SOURCES = tests/unit/test-k8s-cache.c
 tests_unit_test_k8s_cache_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_k8s_cache_LDADD = agent/libtendril-agent.a $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test-kubeconfig
+tests_unit_test_kubeconfig_SOURCES = tests/unit/test-kubeconfig.c
+tests_unit_test_kubeconfig_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_kubeconfig_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-k8s-watch
+tests_unit_test_k8s_watch_SOURCES = tests/unit/test-k8s-watch.c
+tests_unit_test_k8s_watch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_k8s_watch_LDADD = agent/libtendril-agent.a $(UNIT_LDADD) \
+	$(CURL_LIBS)
+
 EXTRA_DIST += \
 	tests/fixtures/k8s/endpointslice-empty.json \
 	tests/fixtures/k8s/endpointslice-v1.json \

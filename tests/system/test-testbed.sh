@@ -421,7 +421,13 @@ test_second_up() {
               readlink /proc/self/ns/net)" ]] \
             || { echo "# agent not in node$i's namespace"; return 1; }
         args=$(tr '\0' ' ' < "/proc/$pid/cmdline")
-        for flag in "--node-name node$i " "--pod-cidr 10.244.$i.0/24 " \
+        # No --pod-cidr: the agent reads it from its Node object.
+        [[ $args != *"--pod-cidr"* ]] \
+            || { echo "# agent args have --pod-cidr: $args"; return 1; }
+        ovs-appctl -t "$nd/run/tendril-agent.ctl" agent/status \
+            | grep -q "^pod CIDR: 10.244.$i.0/24," \
+            || { echo "# node$i: podCIDR not from its Node"; return 1; }
+        for flag in "--node-name node$i " "--kubeconfig $nd/kubeconfig " \
                     "--tunnel-type vxlan " "--encap-mode encap " \
                     "--datapath-type netdev " \
                     "--pidfile=$nd/run/tendril-agent.pid "; do

@@ -1,0 +1,823 @@
+#include "ovs-config.h"
+#include "agent/k8s-client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/k8s-cache.h"
+#include "lib/kubeconfig.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "random.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(k8s_client);
+
+#define LIST_LIMIT 500
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 30000
+#define CONNECT_TIMEOUT_MS 10000
+#define LIST_TIMEOUT_S 120
+
+struct resource_def {
+    enum k8s_kind kind;
+    const char *plural;
+    const char *path;           /* API group and version. */
+    const char *fallback;       /* When 'path' answers 404, or NULL. */
+};
+
+static const struct resource_def resource_defs[K8S_N_KINDS] = {
+    { K8S_NODE, "nodes", "/api/v1", NULL },
+    { K8S_NAMESPACE, "namespaces", "/api/v1", NULL },
+    { K8S_POD, "pods", "/api/v1", NULL },
+    { K8S_SERVICE, "services", "/api/v1", NULL },
+    { K8S_ENDPOINT_SLICE, "endpointslices", "/apis/discovery.k8s.io/v1",
+      "/apis/discovery.k8s.io/v1beta1" },
+    { K8S_NETWORK_POLICY, "networkpolicies", "/apis/networking.k8s.io/v1",
+      NULL },
+};
+
+const char *
+k8s_client_plural(enum k8s_kind kind)
+{
+    return kind < K8S_N_KINDS ? resource_defs[kind].plural : "?";
+}
+
+bool
+k8s_client_kind_from_plural(const char *s, enum k8s_kind *kind)
+{
+    for (size_t i = 0; i < K8S_N_KINDS; i++) {
+        if (!strcmp(s, resource_defs[i].plural)) {
+            *kind = resource_defs[i].kind;
+            return true;
+        }
+    }
+    return false;
+}
+
+enum resource_state {
+    RES_LISTING,
+    RES_WATCHING,
+    RES_BACKOFF,
+};
+
+static const char *
+resource_state_to_string(enum resource_state state)
+{
+    return (state == RES_LISTING ? "listing"
+            : state == RES_WATCHING ? "watching"
+            : "backoff");
+}
+
+struct resource {
+    struct k8s_client *client;
+    const struct resource_def *def;
+    bool use_fallback;          /* Serve from def->fallback. */
+    enum resource_state state;
+
+    /* The transfer in progress (NULL in RES_BACKOFF). */
+    CURL *easy;
+    struct curl_slist *headers;
+    char errbuf[CURL_ERROR_SIZE];
+    struct ds body;             /* List: the response; watch: the partial
+                                 * line (or an error response). */
+    long long int started;      /* When the transfer began. */
+    bool gone;                  /* Watch: ERROR 410 seen. */
+    char *abort_error;          /* Watch: another ERROR event. */
+
+    /* Paging of the list in progress. */
+    struct k8s_object **items;
+    size_t n_items, allocated_items;
+    char *continue_token;
+
+    long long int retry_at;     /* RES_BACKOFF: when to try again. */
+    int backoff_ms;             /* 0: the last attempt worked. */
+
+    bool listed;                /* Listed completely at least once. */
+    unsigned long long lists, relists, events, errors, skipped;
+    char *last_error;
+};
+
+struct client_socket {
+    curl_socket_t fd;
+    int what;                   /* CURL_POLL_IN, _OUT, _INOUT. */
+};
+
+struct k8s_client {
+    struct kubeconfig *kc;
+    struct k8s_cache *cache;
+    CURLM *multi;
+    long long int timer;        /* From CURLMOPT_TIMERFUNCTION; LLONG_MAX:
+                                 * none. */
+    struct client_socket *sockets;
+    size_t n_sockets, allocated_sockets;
+    struct resource resources[K8S_N_KINDS];
+};
+
+static void start_list(struct resource *);
+
+/* Watch lines. */
+
+void
+k8s_watch_event_destroy(struct k8s_watch_event *ev)
+{
+    if (ev) {
+        k8s_object_destroy(ev->obj);
+        free(ev->resource_version);
+        free(ev->message);
+        memset(ev, 0, sizeof *ev);
+    }
+}
+
+char *
+k8s_watch_parse_line(enum k8s_kind kind, const char *line, size_t len,
+                     struct k8s_watch_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+
+    json_error_t jerr;
+    json_t *root = json_loadb(line, len, 0, &jerr);
+    if (!root) {
+        return xasprintf("watch event is not JSON: %s", jerr.text);
+    }
+
+    char *error = NULL;
+    const char *type;
+    json_t *object;
+    if (json_unpack_ex(root, &jerr, 0, "{s:s, s:o}", "type", &type,
+                       "object", &object)) {
+        error = xasprintf("watch event: %s", jerr.text);
+        goto out;
+    }
+    if (!strcmp(type, "ADDED")) {
+        ev->type = K8S_WATCH_ADDED;
+    } else if (!strcmp(type, "MODIFIED")) {
+        ev->type = K8S_WATCH_MODIFIED;
+    } else if (!strcmp(type, "DELETED")) {
+        ev->type = K8S_WATCH_DELETED;
+    } else if (!strcmp(type, "BOOKMARK")) {
+        ev->type = K8S_WATCH_BOOKMARK;
+    } else if (!strcmp(type, "ERROR")) {
+        ev->type = K8S_WATCH_ERROR;
+    } else {
+        error = xasprintf("watch event: unknown type \"%s\"", type);
+        goto out;
+    }
+    if (!json_is_object(object)) {
+        error = xasprintf("watch event %s: \"object\" is not an object",
+                          type);
+        goto out;
+    }
+
+    if (ev->type == K8S_WATCH_ERROR) {
+        json_int_t code = 0;
+        const char *message = "";
+        json_unpack(object, "{s?I, s?s}", "code", &code,
+                    "message", &message);
+        ev->code = code;
+        ev->message = xstrdup(message);
+        goto out;
+    }
+
+    const char *rv = NULL;
+    json_unpack(object, "{s:{s:s}}", "metadata", "resourceVersion", &rv);
+    ev->resource_version = nullable_xstrdup(rv);
+    if (ev->type == K8S_WATCH_BOOKMARK) {
+        if (!rv) {
+            error = xstrdup("watch event BOOKMARK: no "
+                            "metadata.resourceVersion");
+        }
+        goto out;
+    }
+    error = k8s_object_parse(kind, object, &ev->obj);
+
+out:
+    json_decref(root);
+    return error;
+}
+
+/* Resources. */
+
+static void
+set_error(struct resource *r, char *error)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    VLOG_WARN_RL(&rl, "%s: %s", r->def->plural, error);
+    free(r->last_error);
+    r->last_error = error;
+    r->errors++;
+}
+
+static void
+clear_items(struct resource *r)
+{
+    for (size_t i = 0; i < r->n_items; i++) {
+        k8s_object_destroy(r->items[i]);
+    }
+    free(r->items);
+    r->items = NULL;
+    r->n_items = r->allocated_items = 0;
+    free(r->continue_token);
+    r->continue_token = NULL;
+}
+
+static void
+end_transfer(struct resource *r)
+{
+    if (r->easy) {
+        curl_multi_remove_handle(r->client->multi, r->easy);
+        curl_easy_cleanup(r->easy);
+        r->easy = NULL;
+    }
+    curl_slist_free_all(r->headers);
+    r->headers = NULL;
+    ds_clear(&r->body);
+    r->gone = false;
+    free(r->abort_error);
+    r->abort_error = NULL;
+}
+
+/* Retries after a growing, jittered delay; 'error' is taken. */
+static void
+backoff(struct resource *r, char *error)
+{
+    end_transfer(r);
+    clear_items(r);
+    set_error(r, error);
+    r->backoff_ms = (r->backoff_ms
+                     ? MIN(r->backoff_ms * 2, BACKOFF_MAX_MS)
+                     : BACKOFF_MIN_MS);
+    /* +-25%. */
+    int jitter = r->backoff_ms / 2;
+    int delay = r->backoff_ms - jitter / 2 + random_range(jitter + 1);
+    r->retry_at = time_msec() + delay;
+    r->state = RES_BACKOFF;
+}
+
+static const char *
+resource_path(const struct resource *r)
+{
+    return r->use_fallback ? r->def->fallback : r->def->path;
+}
+
+static void
+process_lines(struct resource *r);
+
+static size_t
+write_cb(char *ptr, size_t size, size_t nmemb, void *r_)
+{
+    struct resource *r = r_;
+    size_t n = size * nmemb;
+
+    ds_put_buffer(&r->body, ptr, n);
+    if (r->state == RES_WATCHING) {
+        long code = 0;
+        curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code == 200) {
+            process_lines(r);
+            if (r->gone || r->abort_error) {
+                return 0;       /* Ends the transfer. */
+            }
+        }
+    }
+    return n;
+}
+
+/* Starts a GET of 'url' (taken) for 'r'; 'timeout_s' bounds it. */
+static void
+start_transfer(struct resource *r, char *url, long timeout_s)
+{
+    struct k8s_client *c = r->client;
+    const struct kubeconfig *kc = c->kc;
+
+    end_transfer(r);
+    r->easy = curl_easy_init();
+    if (!r->easy) {
+        free(url);
+        backoff(r, xstrdup("curl_easy_init failed"));
+        return;
+    }
+
+    const char *token;
+    char *error = kubeconfig_token(c->kc, &token);
+    if (error) {
+        set_error(r, error);
+    }
+    r->headers = curl_slist_append(NULL, "Accept: application/json");
+    if (token) {
+        char *auth = xasprintf("Authorization: Bearer %s", token);
+        r->headers = curl_slist_append(r->headers, auth);
+        free(auth);
+    }
+
+    CURL *e = r->easy;
+    r->errbuf[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "tendril-agent/" TENDRIL_VERSION);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout_s);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+    if (kc->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    }
+    if (kc->ca.data) {
+        struct curl_blob blob = { kc->ca.data, kc->ca.data_len,
+                                  CURL_BLOB_COPY };
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+    } else if (kc->ca.file) {
+        curl_easy_setopt(e, CURLOPT_CAINFO, kc->ca.file);
+    }
+    if (kc->client_cert.data) {
+        struct curl_blob blob = { kc->client_cert.data,
+                                  kc->client_cert.data_len, CURL_BLOB_COPY };
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
+    } else if (kc->client_cert.file) {
+        curl_easy_setopt(e, CURLOPT_SSLCERT, kc->client_cert.file);
+    }
+    if (kc->client_key.data) {
+        struct curl_blob blob = { kc->client_key.data,
+                                  kc->client_key.data_len, CURL_BLOB_COPY };
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &blob);
+    } else if (kc->client_key.file) {
+        curl_easy_setopt(e, CURLOPT_SSLKEY, kc->client_key.file);
+    }
+    free(url);
+
+    r->started = time_msec();
+    CURLMcode mc = curl_multi_add_handle(c->multi, e);
+    if (mc != CURLM_OK) {
+        backoff(r, xasprintf("curl_multi_add_handle: %s",
+                             curl_multi_strerror(mc)));
+    }
+}
+
+static char *
+escape(const char *s)
+{
+    char *e = curl_easy_escape(NULL, s, 0);
+    char *copy = xstrdup(e ? e : "");
+    curl_free(e);
+    return copy;
+}
+
+/* Lists the next page, or the first one if there is no continue token. */
+static void
+start_list(struct resource *r)
+{
+    struct ds url = DS_EMPTY_INITIALIZER;
+    ds_put_format(&url, "%s%s/%s?limit=%d", r->client->kc->server,
+                  resource_path(r), r->def->plural, LIST_LIMIT);
+    if (r->continue_token) {
+        char *token = escape(r->continue_token);
+        ds_put_format(&url, "&continue=%s", token);
+        free(token);
+    } else {
+        clear_items(r);
+    }
+    r->state = RES_LISTING;
+    start_transfer(r, ds_steal_cstr(&url), LIST_TIMEOUT_S);
+}
+
+static void
+start_watch(struct resource *r)
+{
+    const char *rv = k8s_cache_resource_version(r->client->cache,
+                                                r->def->kind);
+    if (!rv || !r->listed) {
+        start_list(r);
+        return;
+    }
+    int timeout = 300 + random_range(301);
+    char *rv_e = escape(rv);
+    char *url = xasprintf("%s%s/%s?watch=1&allowWatchBookmarks=true"
+                          "&timeoutSeconds=%d&resourceVersion=%s",
+                          r->client->kc->server, resource_path(r),
+                          r->def->plural, timeout, rv_e);
+    free(rv_e);
+    r->state = RES_WATCHING;
+    start_transfer(r, url, timeout + 60);
+}
+
+static void
+handle_watch_line(struct resource *r, const char *line, size_t len)
+{
+    struct k8s_cache *cache = r->client->cache;
+    enum k8s_kind kind = r->def->kind;
+    struct k8s_watch_event ev;
+    char *error = k8s_watch_parse_line(kind, line, len, &ev);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+        VLOG_WARN_RL(&rl, "%s watch: %s (skipped)", r->def->plural, error);
+        free(error);
+        r->skipped++;
+        if (ev.resource_version) {
+            k8s_cache_set_resource_version(cache, kind, ev.resource_version);
+        }
+        k8s_watch_event_destroy(&ev);
+        return;
+    }
+
+    switch (ev.type) {
+    case K8S_WATCH_ADDED:
+    case K8S_WATCH_MODIFIED:
+    case K8S_WATCH_DELETED: {
+        enum k8s_event event = (ev.type == K8S_WATCH_ADDED ? K8S_EVENT_ADDED
+                                : ev.type == K8S_WATCH_MODIFIED
+                                ? K8S_EVENT_MODIFIED : K8S_EVENT_DELETED);
+        k8s_cache_apply(cache, event, ev.obj);
+        ev.obj = NULL;
+        r->events++;
+        r->backoff_ms = 0;
+        break;
+    }
+    case K8S_WATCH_BOOKMARK:
+        k8s_cache_set_resource_version(cache, kind, ev.resource_version);
+        break;
+    case K8S_WATCH_ERROR:
+        if (ev.code == 410) {
+            r->gone = true;
+        } else if (!r->abort_error) {
+            r->abort_error = xasprintf("watch ERROR %d: %s", ev.code,
+                                       ev.message);
+        }
+        break;
+    }
+    k8s_watch_event_destroy(&ev);
+}
+
+static void
+process_lines(struct resource *r)
+{
+    size_t start = 0;
+    for (;;) {
+        const char *nl = memchr(r->body.string + start, '\n',
+                                r->body.length - start);
+        if (!nl) {
+            break;
+        }
+        size_t len = nl - (r->body.string + start);
+        if (len && !r->gone && !r->abort_error) {
+            handle_watch_line(r, r->body.string + start, len);
+        }
+        start += len + 1;
+    }
+    if (start) {
+        memmove(r->body.string, r->body.string + start,
+                r->body.length - start);
+        r->body.length -= start;
+        r->body.string[r->body.length] = '\0';
+    }
+}
+
+/* The message of a Status response body, or the body itself. */
+static char *
+http_error(const struct resource *r, long code)
+{
+    json_t *status = json_loadb(r->body.string, r->body.length, 0, NULL);
+    const char *message = NULL;
+    if (status) {
+        json_unpack(status, "{s:s}", "message", &message);
+    }
+    char *error = xasprintf("HTTP %ld: %.200s", code,
+                            message ? message
+                            : r->body.length ? ds_cstr_ro(&r->body) : "");
+    json_decref(status);
+    return error;
+}
+
+static void
+list_done(struct resource *r, CURLcode result, long code)
+{
+    if (result != CURLE_OK) {
+        backoff(r, xasprintf("list: %s", r->errbuf[0] ? r->errbuf
+                             : curl_easy_strerror(result)));
+        return;
+    }
+    if (code == 404 && r->def->fallback && !r->use_fallback) {
+        VLOG_INFO("%s: %s is not served; using %s", r->def->plural,
+                  r->def->path, r->def->fallback);
+        r->use_fallback = true;
+        clear_items(r);
+        start_list(r);
+        return;
+    }
+    if (code == 410 && r->continue_token) {
+        /* The continue token expired: start over. */
+        VLOG_INFO("%s: list continuation expired; listing again",
+                  r->def->plural);
+        clear_items(r);
+        start_list(r);
+        return;
+    }
+    if (code != 200) {
+        backoff(r, http_error(r, code));
+        return;
+    }
+
+    json_error_t jerr;
+    json_t *list = json_loadb(r->body.string, r->body.length, 0, &jerr);
+    const json_t *items;
+    const char *rv = NULL, *cont = NULL;
+    if (!list || json_unpack_ex(list, &jerr, 0, "{s:o, s:{s?s, s?s}}",
+                                "items", &items, "metadata",
+                                "resourceVersion", &rv, "continue", &cont)
+        || !json_is_array(items)) {
+        char *error = xasprintf("list: malformed response: %s",
+                                jerr.text);
+        json_decref(list);
+        backoff(r, error);
+        return;
+    }
+
+    size_t i;
+    const json_t *item;
+    json_array_foreach (items, i, item) {
+        struct k8s_object *obj;
+        char *error = k8s_object_parse(r->def->kind, item, &obj);
+        if (error) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+            VLOG_WARN_RL(&rl, "%s list: %s (skipped)", r->def->plural,
+                         error);
+            free(error);
+            r->skipped++;
+            continue;
+        }
+        if (r->n_items >= r->allocated_items) {
+            r->items = x2nrealloc(r->items, &r->allocated_items,
+                                  sizeof *r->items);
+        }
+        r->items[r->n_items++] = obj;
+    }
+
+    free(r->continue_token);
+    r->continue_token = cont && *cont ? xstrdup(cont) : NULL;
+    if (r->continue_token) {
+        json_decref(list);
+        start_list(r);
+        return;
+    }
+
+    struct k8s_relist_stats stats;
+    k8s_cache_relist(r->client->cache, r->def->kind, r->items, r->n_items,
+                     rv, &stats);
+    free(r->items);
+    r->items = NULL;
+    r->n_items = r->allocated_items = 0;
+
+    if (r->listed) {
+        r->relists++;
+    }
+    r->lists++;
+    VLOG_INFO("%s: %s (resourceVersion %s): %"PRIuSIZE" added, %"PRIuSIZE
+              " updated, %"PRIuSIZE" deleted, %"PRIuSIZE" unchanged",
+              r->def->plural, r->listed ? "relisted" : "listed",
+              rv ? rv : "none", stats.added, stats.updated, stats.deleted,
+              stats.unchanged);
+    json_decref(list);
+    r->listed = true;
+    r->backoff_ms = 0;
+    start_watch(r);
+}
+
+static void
+watch_done(struct resource *r, CURLcode result, long code)
+{
+    if (code == 200) {
+        process_lines(r);
+        /* The last line may lack its newline. */
+        if (r->body.length && !r->gone && !r->abort_error
+            && result == CURLE_OK) {
+            handle_watch_line(r, r->body.string, r->body.length);
+        }
+    }
+    if (r->gone || code == 410) {
+        VLOG_INFO("%s: resourceVersion %s is too old; listing again",
+                  r->def->plural,
+                  k8s_cache_resource_version(r->client->cache, r->def->kind));
+        end_transfer(r);
+        start_list(r);
+    } else if (r->abort_error) {
+        char *error = r->abort_error;
+        r->abort_error = NULL;
+        backoff(r, error);
+    } else if (result != CURLE_OK) {
+        backoff(r, xasprintf("watch: %s", r->errbuf[0] ? r->errbuf
+                             : curl_easy_strerror(result)));
+    } else if (code != 200) {
+        backoff(r, http_error(r, code));
+    } else if (time_msec() - r->started < 1000) {
+        /* A watch that ends at once, repeatedly, must not spin. */
+        backoff(r, xstrdup("watch: the server ended the watch at once"));
+    } else {
+        /* The server's timeout: resume from the last resourceVersion. */
+        r->backoff_ms = 0;
+        start_watch(r);
+    }
+}
+
+/* libcurl callbacks. */
+
+static int
+socket_cb(CURL *e OVS_UNUSED, curl_socket_t fd, int what, void *c_,
+          void *socketp OVS_UNUSED)
+{
+    struct k8s_client *c = c_;
+    for (size_t i = 0; i < c->n_sockets; i++) {
+        if (c->sockets[i].fd == fd) {
+            if (what == CURL_POLL_REMOVE) {
+                c->sockets[i] = c->sockets[--c->n_sockets];
+            } else {
+                c->sockets[i].what = what;
+            }
+            return 0;
+        }
+    }
+    if (what != CURL_POLL_REMOVE) {
+        if (c->n_sockets >= c->allocated_sockets) {
+            c->sockets = x2nrealloc(c->sockets, &c->allocated_sockets,
+                                    sizeof *c->sockets);
+        }
+        c->sockets[c->n_sockets++] = (struct client_socket) { fd, what };
+    }
+    return 0;
+}
+
+static int
+timer_cb(CURLM *multi OVS_UNUSED, long timeout_ms, void *c_)
+{
+    struct k8s_client *c = c_;
+    c->timer = timeout_ms < 0 ? LLONG_MAX : time_msec() + timeout_ms;
+    return 0;
+}
+
+/* The client. */
+
+struct k8s_client *
+k8s_client_create(struct kubeconfig *kc, struct k8s_cache *cache)
+{
+    static bool inited;
+    if (!inited) {
+        CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (rc != CURLE_OK) {
+            VLOG_FATAL("curl_global_init: %s", curl_easy_strerror(rc));
+        }
+        inited = true;
+    }
+
+    struct k8s_client *c = xzalloc(sizeof *c);
+    c->kc = kc;
+    c->cache = cache;
+    c->timer = LLONG_MAX;
+    c->multi = curl_multi_init();
+    if (!c->multi) {
+        VLOG_FATAL("curl_multi_init failed");
+    }
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+
+    for (size_t i = 0; i < K8S_N_KINDS; i++) {
+        struct resource *r = &c->resources[i];
+        r->client = c;
+        r->def = &resource_defs[i];
+        ovs_assert(r->def->kind == i);
+        ds_init(&r->body);
+        start_list(r);
+    }
+    VLOG_INFO("Kubernetes API server %s", kc->server);
+    return c;
+}
+
+void
+k8s_client_destroy(struct k8s_client *c)
+{
+    if (!c) {
+        return;
+    }
+    for (size_t i = 0; i < K8S_N_KINDS; i++) {
+        struct resource *r = &c->resources[i];
+        end_transfer(r);
+        clear_items(r);
+        ds_destroy(&r->body);
+        free(r->last_error);
+    }
+    curl_multi_cleanup(c->multi);
+    free(c->sockets);
+    kubeconfig_destroy(c->kc);
+    free(c);
+}
+
+void
+k8s_client_run(struct k8s_client *c)
+{
+    int running;
+    curl_multi_perform(c->multi, &running);
+
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(c->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+        struct resource *r = NULL;
+        long code = 0;
+        CURLcode result = msg->data.result;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &r);
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+        if (!r || r->easy != msg->easy_handle) {
+            continue;
+        }
+        if (r->state == RES_LISTING) {
+            list_done(r, result, code);
+        } else {
+            watch_done(r, result, code);
+        }
+    }
+
+    long long int now = time_msec();
+    for (size_t i = 0; i < K8S_N_KINDS; i++) {
+        struct resource *r = &c->resources[i];
+        if (r->state == RES_BACKOFF && now >= r->retry_at) {
+            start_watch(r);
+        }
+    }
+}
+
+void
+k8s_client_wait(struct k8s_client *c)
+{
+    for (size_t i = 0; i < c->n_sockets; i++) {
+        const struct client_socket *s = &c->sockets[i];
+        short int events = ((s->what & CURL_POLL_IN ? POLLIN : 0)
+                            | (s->what & CURL_POLL_OUT ? POLLOUT : 0));
+        if (events) {
+            poll_fd_wait(s->fd, events);
+        }
+    }
+    if (c->timer != LLONG_MAX) {
+        poll_timer_wait_until(c->timer);
+    }
+    for (size_t i = 0; i < K8S_N_KINDS; i++) {
+        const struct resource *r = &c->resources[i];
+        if (r->state == RES_BACKOFF) {
+            poll_timer_wait_until(r->retry_at);
+        }
+    }
+}
+
+bool
+k8s_client_is_synced(const struct k8s_client *c)
+{
+    for (size_t i = 0; i < K8S_N_KINDS; i++) {
+        if (!c->resources[i].listed) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void
+k8s_client_format_status(const struct k8s_client *c, struct ds *s)
+{
+    ds_put_format(s, "server: %s\n", c->kc->server);
+    ds_put_format(s, "synced: %s\n",
+                  k8s_client_is_synced(c) ? "yes" : "no");
+    for (size_t i = 0; i < K8S_N_KINDS; i++) {
+        const struct resource *r = &c->resources[i];
+        const char *rv = k8s_cache_resource_version(c->cache, r->def->kind);
+        ds_put_format(s, "%s: %s", r->def->plural,
+                      resource_state_to_string(r->state));
+        if (r->state == RES_BACKOFF) {
+            ds_put_format(s, " (retry in %lld ms)",
+                          MAX(0, r->retry_at - time_msec()));
+        }
+        ds_put_format(s, ", %s, resourceVersion %s, objects %"PRIuSIZE
+                      ", lists %llu, relists %llu, events %llu, "
+                      "skipped %llu, errors %llu, last error: %s\n",
+                      resource_path(r) + 1, rv ? rv : "-",
+                      k8s_cache_count(c->cache, r->def->kind), r->lists,
+                      r->relists, r->events, r->skipped, r->errors,
+                      r->last_error ? r->last_error : "-");
+    }
+}
