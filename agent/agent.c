@@ -12,6 +12,7 @@
 #include "agent/config.h"
 #include "agent/k8s-cache.h"
 #include "agent/k8s-client.h"
+#include "agent/nodes.h"
 #include "coverage.h"
 #include "flow.h"
 #include "flows/flow-table.h"
@@ -36,6 +37,9 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(agent);
+
+/* How long the first sync waits for the API server's Nodes. */
+#define PEER_GRACE_MS 10000
 
 COVERAGE_DEFINE(cni_add);
 COVERAGE_DEFINE(cni_del);
@@ -105,6 +109,8 @@ struct agent {
     struct node_net node;
     bool static_flows;           /* Static flows are in 'flows'. */
     bool gateway_configured;     /* tendril-gw0 has its address. */
+    struct node_routes *nodes;   /* Routes to peers; NULL without the API. */
+    bool peers_routed;           /* Peers from a synced cache are in. */
     unsigned int bridge_seqno;   /* OVSDB version last looked at. */
 
     struct hmap attachments;
@@ -165,6 +171,8 @@ agent_create(const struct agent_config *cfg, struct agent **agentp)
         }
         a->cache = k8s_cache_create();
         a->k8s = k8s_client_create(kc, a->cache);
+        a->nodes = node_routes_create(a->cache, cfg->node_name,
+                                      cfg->encap_mode == ENCAP_MODE_ENCAP);
     }
 
     struct cidr saved;
@@ -351,6 +359,7 @@ agent_destroy(struct agent *a)
     hmap_destroy(&a->attachments);
     cni_server_destroy(a->cni);
     k8s_client_destroy(a->k8s);
+    node_routes_destroy(a->nodes);
     k8s_cache_destroy(a->cache);
     free(a->ipam_error);
     free(a->cidr_mismatch);
@@ -565,6 +574,22 @@ attachment_update(struct agent *a, struct attachment *att)
     }
 }
 
+/* The node forwards between its pods, the gateway and the underlay. */
+static void
+enable_ip_forward(void)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "r+");
+    if (f) {
+        int c = getc(f);
+        if (c != '1') {
+            rewind(f);
+            fputs("1\n", f);
+            VLOG_INFO("enabled IPv4 forwarding");
+        }
+        fclose(f);
+    }
+}
+
 /* The node's gateway: tendril-gw0 gets the gateway address, the MTU, and
  * no IPv6, so that the node routes its podCIDR into br-int.  Done again
  * whenever OVSDB changes, since a restarted ovs-vswitchd makes the device
@@ -617,6 +642,7 @@ configure_gateway(struct agent *a)
                           a->node.pod_cidr.plen, a->cfg.mtu);
             }
             a->gateway_configured = true;
+            enable_ip_forward();
         }
     }
     link_ns_close(ns);
@@ -1064,10 +1090,15 @@ agent_run(struct agent *a)
     }
 
     unsigned int seqno = bridge_ctl_seqno(a->bridge);
+    bool node_changed = false;
     if (seqno != a->bridge_seqno && bridge_ctl_is_ready(a->bridge)) {
         a->bridge_seqno = seqno;
+        ofp_port_t gw = a->node.gw_ofport, tun = a->node.tun_ofport;
         update_node(a);
+        bool had_gateway = a->gateway_configured;
         configure_gateway(a);
+        node_changed = (gw != a->node.gw_ofport || tun != a->node.tun_ofport
+                        || had_gateway != a->gateway_configured);
         if (!a->restored && bridge_ctl_pods_adopted(a->bridge)) {
             bridge_ctl_for_each_pod_port(a->bridge, restore_attachment, a);
             release_orphan_addresses(a);
@@ -1079,7 +1110,20 @@ agent_run(struct agent *a)
         }
     }
 
-    if (!a->synced && a->restored && a->static_flows && a->ofctrl) {
+    if (a->nodes && a->static_flows && a->gateway_configured) {
+        node_routes_run(a->nodes, &a->flows, &a->node, node_changed);
+        if (k8s_client_is_synced(a->k8s)) {
+            a->peers_routed = true;
+        }
+    }
+
+    /* The first full sync waits for the peers' routes, since it deletes
+     * the previous run's flows, but not for long: the API server may be
+     * reachable only once the flows are in (see save_pool()). */
+    bool peers_known = (!a->nodes || a->peers_routed
+                        || time_msec() - a->started > PEER_GRACE_MS);
+    if (!a->synced && a->restored && a->static_flows && a->ofctrl
+        && peers_known) {
         /* Every input the agent has is in the desired table: flows of the
          * previous run may go. */
         bool complete = true;
@@ -1233,6 +1277,16 @@ agent_format_pods(const struct agent *a, struct ds *s)
         free(lines[i].text);
     }
     free(lines);
+}
+
+void
+agent_format_nodes(const struct agent *a, struct ds *s)
+{
+    if (!a->nodes) {
+        ds_put_cstr(s, "no Kubernetes client: no peer nodes\n");
+        return;
+    }
+    node_routes_format(a->nodes, s);
 }
 
 void

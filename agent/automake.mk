@@ -4,7 +4,8 @@ noinst_LIBRARIES += agent/libtendril-agent.a
 agent_libtendril_agent_a_SOURCES = \
 	agent/agent.c agent/agent.h \
 	agent/cni-server.c agent/cni-server.h \
-	agent/config.c agent/config.h
+	agent/config.c agent/config.h \
+	agent/nodes.c agent/nodes.h
 agent_libtendril_agent_a_SOURCES += agent/k8s-cache.c agent/k8s-cache.h
 agent_libtendril_agent_a_SOURCES += agent/k8s-client.c agent/k8s-client.h
 

@@ -103,12 +103,17 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
     ADD(ft, TABLE_ARP_RESPONDER, 0, "actions=drop");
 
     /* Conntrack: every IP packet is tracked in one zone, with NAT undone
-     * for established connections; invalid ones are dropped; established
-     * and related ones skip the Service and egress policy stages. */
+     * for established connections; established and related ones skip the
+     * Service and egress policy stages. */
     ADD(ft, TABLE_CT_ZONE, 200, "ip actions=ct(table=ConntrackState,zone=%d,"
         "nat)", CT_ZONE);
     ADD(ft, TABLE_CT_ZONE, 0, "actions=drop");
-    ADD(ft, TABLE_CT_STATE, 210, "ct_state=+inv+trk,ip actions=drop");
+    /* Invalid packets from pods are dropped.  From the gateway or the
+     * tunnel they are not: when a pod talks to another node's own address,
+     * the request reaches that node's kernel over the underlay and only the
+     * reply crosses its switch, which then has no state for it. */
+    ADD(ft, TABLE_CT_STATE, 210, "ct_state=+inv+trk,ip,reg0=%d/%d "
+        "actions=drop", SRC_CLASS_POD, SRC_CLASS_MASK);
     ADD(ft, TABLE_CT_STATE, 200, "ct_state=-new+trk,ip "
         "actions=goto_table:L3Forwarding");
     ADD(ft, TABLE_CT_STATE, 0, "actions=goto_table:SessionAffinity");

@@ -768,28 +768,29 @@ link_addr_list(struct link_ns *ns, int ifindex, int family,
 
 /* Routes. */
 
-/* Adds 'route' to the main routing table.  Without a gateway the route is
- * on-link (scope link for IPv4).  Returns 0, EEXIST if the table already
- * has a route to the same destination, ENETUNREACH if the gateway is not
- * reachable through the interface and 'onlink' is false, ENODEV if the
- * interface does not exist, EINVAL for bad arguments, or another errno
- * value. */
-int
-link_route_add(struct link_ns *ns, const struct link_route *route)
+/* Sends one route request for the main routing table.  Without a gateway a
+ * route is on-link (scope link for IPv4).  Returns 0, EEXIST if adding a
+ * route the table has, ESRCH if deleting one it lacks, ENETUNREACH if the
+ * gateway is not reachable through the interface and 'onlink' is false,
+ * ENODEV if the interface does not exist, EINVAL for bad arguments, or
+ * another errno value. */
+static int
+link_route_request(struct link_ns *ns, const struct link_route *route,
+                   int type, int flags)
 {
     int family = route->dst.addr.family;
     bool has_gw = route->gw.family != AF_UNSPEC;
     if (!link_family_is_valid(family)
         || route->dst.plen > ipaddr_bits(family)
         || (has_gw && route->gw.family != family)
-        || route->ifindex <= 0) {
+        || route->ifindex < 0
+        || (!route->ifindex && !has_gw && type == RTM_NEWROUTE)) {
         return EINVAL;
     }
 
     struct ofpbuf buf;
     ofpbuf_init(&buf, 128);
-    nl_msg_put_nlmsghdr(&buf, sizeof(struct rtmsg), RTM_NEWROUTE,
-                        NLM_F_CREATE | NLM_F_EXCL);
+    nl_msg_put_nlmsghdr(&buf, sizeof(struct rtmsg), type, flags);
     struct rtmsg *rtm = ofpbuf_put_zeros(&buf, sizeof *rtm);
     rtm->rtm_family = family;
     rtm->rtm_dst_len = route->dst.plen;
@@ -807,8 +808,35 @@ link_route_add(struct link_ns *ns, const struct link_route *route)
     if (has_gw) {
         nl_msg_put_unspec(&buf, RTA_GATEWAY, route->gw.bytes, len);
     }
-    nl_msg_put_u32(&buf, RTA_OIF, route->ifindex);
+    if (route->ifindex) {
+        nl_msg_put_u32(&buf, RTA_OIF, route->ifindex);
+    }
     return link_request_finish(ns, &buf, NULL, NULL);
+}
+
+/* Adds 'route'; EEXIST if the table has it already.  A route with a
+ * gateway may leave 'ifindex' 0 for the kernel to choose. */
+int
+link_route_add(struct link_ns *ns, const struct link_route *route)
+{
+    return link_route_request(ns, route, RTM_NEWROUTE,
+                              NLM_F_CREATE | NLM_F_EXCL);
+}
+
+/* Adds 'route' or replaces the route to the same destination. */
+int
+link_route_replace(struct link_ns *ns, const struct link_route *route)
+{
+    return link_route_request(ns, route, RTM_NEWROUTE,
+                              NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+/* Deletes the route to route->dst (matching its gateway and interface
+ * where given).  ESRCH if there is none. */
+int
+link_route_del(struct link_ns *ns, const struct link_route *route)
+{
+    return link_route_request(ns, route, RTM_DELROUTE, 0);
 }
 
 struct link_route_dump {

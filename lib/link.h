@@ -125,6 +125,10 @@ struct link_route {
 
 int link_route_add(struct link_ns *, const struct link_route *)
     OVS_WARN_UNUSED_RESULT;
+int link_route_replace(struct link_ns *, const struct link_route *)
+    OVS_WARN_UNUSED_RESULT;
+int link_route_del(struct link_ns *, const struct link_route *)
+    OVS_WARN_UNUSED_RESULT;
 int link_route_list(struct link_ns *, int ifindex, int family,
                     struct link_route **routesp, size_t *n_routesp)
     OVS_WARN_UNUSED_RESULT;
