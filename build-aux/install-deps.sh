@@ -10,7 +10,7 @@ packages="build-essential autoconf automake pkg-config python3 git
           openvswitch-source openvswitch-switch
           libjansson-dev libcurl4-openssl-dev libcmocka-dev"
 if [ "${1:-}" = --test ]; then
-    packages="$packages iproute2 iputils-ping netcat-openbsd procps jq
+    packages="$packages iproute2 iputils-ping netcat-openbsd procps jq iperf3
               containernetworking-plugins"
 fi
 
