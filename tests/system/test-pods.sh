@@ -154,6 +154,20 @@ check "spoofed MAC is dropped" sh -c "
     ip netns exec $P-a ip link set eth0 address \$mac; exit \$rc"
 check "pod a talks again with its own addresses" ping_ok "$P-a" "$B"
 
+# A runtime outside Kubernetes (podman with its CNI backend) passes no
+# K8S_* arguments: the attachment is known by container id and ifname.
+plain() {
+    ip netns exec "$NODE" env CNI_COMMAND="$1" CNI_CONTAINERID=cid-plain \
+        CNI_NETNS="/var/run/netns/$P-plain" CNI_IFNAME=eth0 \
+        CNI_PATH=/usr/lib/cni "$BUILD/cni/tendril" <"$DIR/conf.json"
+}
+ip netns add "$P-plain"
+check "ADD without Kubernetes arguments" plain ADD
+check "that pod reaches pod a" ping_ok "$P-plain" "$A"
+check "its flows are owned by its attachment" sh -c "ovs-appctl -t \
+    $OVS/tendril-agent.ctl flows/dump --owner pod/cid-plain-eth0 | grep -q ."
+check "DEL without Kubernetes arguments" plain DEL
+
 # Restarting the agent: running pods keep working throughout, the previous
 # round's flows are gone afterwards, and no flow is missing at any moment.
 ip netns exec "$P-a" ping -i 0.05 -c 100 -W 1 "$B" >"$DIR/ping.out" 2>&1 &
