@@ -5,7 +5,9 @@
 # a private one-node test bed's API server, then starts the agent and
 # prints the time until every resource is listed (k8s/status "synced:
 # yes"), the agent's RSS, and the time for one watch event to reach the
-# cache.  Needs root and the test bed's dependencies.
+# cache; then the agent's CPU time per event under a steady stream of pod
+# updates (BENCH_K8S_ROUNDS rounds of relabelling every pod of one
+# namespace).  Needs root and the test bed's dependencies.
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${TENDRIL_BUILD_DIR:-${BUILD:-$TOP/_build/release}}
@@ -36,7 +38,7 @@ since() {
     awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'
 }
 rss() {
-    ctl memory/show | awk '/^VmRSS:/ { print $2 / 1024 " MB" }'
+    ctl memory/show | awk '/^VmRSS:/ { printf "%.1f MB\n", $2 / 1024 }'
 }
 
 echo "bench-k8s: $SERVICES Services, $SERVICES EndpointSlices, $PODS Pods"
@@ -122,3 +124,35 @@ until ctl k8s/get pods "${TESTBED_PREFIX}b0/p0" | grep -q 'bench=1'; do
     sleep 0.01
 done
 echo "one label change to the cache (kubectl included): $(since "$t0") s"
+
+# A steady stream of pod updates: ROUNDS times, every pod of one namespace
+# gets a new label value (one PATCH, so one watch event, per pod).  The
+# agent's CPU time (utime + stime from /proc) per event is the cost.
+ROUNDS=${BENCH_K8S_ROUNDS:-3}
+ns=${TESTBED_PREFIX}b1
+pid=$(cut -d' ' -f1 "$TESTBED_DIR/procs/tendril-agent-node1")
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+pod_events() {
+    ctl k8s/status | sed -n 's/^pods: .*events \([0-9]*\).*/\1/p'
+}
+n_pods=$("$testbed" kubectl -n "$ns" get pods --no-headers | wc -l)
+last=$("$testbed" kubectl -n "$ns" get pods -o name | tail -n 1)
+last=${last#pod/}
+c0=$(cpu_ticks) e0=$(pod_events) t0=$(now)
+for ((r = 1; r <= ROUNDS; r++)); do
+    "$testbed" kubectl -n "$ns" label pods --all round=$r --overwrite \
+        >/dev/null
+done
+until ctl k8s/get pods "$ns/$last" | grep -q "round=$ROUNDS"; do
+    sleep 0.05
+done
+elapsed=$(since "$t0")
+c1=$(cpu_ticks) e1=$(pod_events)
+hz=$(getconf CLK_TCK)
+events=$((e1 - e0))
+echo "steady stream: $events pod update events ($ROUNDS rounds over" \
+     "$n_pods pods) in $elapsed s"
+awk -v c=$((c1 - c0)) -v hz="$hz" -v e="$events" -v t="$elapsed" 'BEGIN {
+    printf "agent CPU: %.2f s in all, %.1f us per event, %.1f%% of one core\n",
+        c / hz, e ? c / hz / e * 1e6 : 0, c / hz / t * 100 }'
+echo "agent RSS after the stream: $(rss)"
