@@ -13,42 +13,13 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 testbed=$top/tests/testbed/testbed
 
-passed=0
-failed=0
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $*"
-}
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL - $*"
-}
-check() {
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else fail "$what"; fi
-}
-skip() {
-    echo "SKIP: $*"
-    exit 77
-}
+. "$top/tests/system/tap.sh"
 
-[[ $(id -u) == 0 ]] || skip "needs root"
-for cmd in etcd ovsdb-server ovs-vswitchd ovs-vsctl ovs-appctl openssl jq \
-           curl ip; do
-    command -v "$cmd" >/dev/null || skip "'$cmd' not installed" \
-        "(tests/testbed/install-deps.sh)"
-done
+need_root_and etcd ovsdb-server ovs-vswitchd ovs-vsctl ovs-appctl openssl jq \
+    curl ip
 [[ -x /usr/lib/cni/portmap ]] \
     || skip "/usr/lib/cni/portmap missing (containernetworking-plugins)"
-if [[ -z ${KUBE_BIN_DIR-} ]]; then
-    for d in "${TENDRIL_CACHE:-/var/cache/tendril}"/kubernetes-*/bin; do
-        [[ -x $d/kube-apiserver ]] && KUBE_BIN_DIR=$d
-    done
-fi
-[[ -n ${KUBE_BIN_DIR-} && -x $KUBE_BIN_DIR/kube-apiserver ]] \
-    || skip "no Kubernetes build cached (tests/testbed/install-deps.sh)"
-export KUBE_BIN_DIR
+need_kube
 
 build=${TENDRIL_BUILD_DIR:-${BUILD:-$top/_build/release}}
 export TENDRIL_CNI=${TENDRIL_CNI:-$build/cni/tendril}

@@ -10,24 +10,11 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 testbed=$top/tests/testbed/testbed
-passed=0 failed=0
-check() {
-    local what=$1; shift
-    if "$@"; then
-        passed=$((passed + 1)); echo "ok - $what"
-    else
-        failed=$((failed + 1)); echo "FAIL - $what"
-    fi
-}
+. "$top/tests/system/tap.sh"
 
-[[ $(id -u) == 0 ]] || { echo "SKIP: needs root"; exit 77; }
-if [[ -z ${KUBE_BIN_DIR-} ]]; then
-    for d in "${TENDRIL_CACHE:-/var/cache/tendril}"/kubernetes-*/bin; do
-        [[ -x $d/kube-apiserver ]] && KUBE_BIN_DIR=$d
-    done
-fi
-[[ -n ${KUBE_BIN_DIR-} ]] || { echo "SKIP: no Kubernetes build cached"; exit 77; }
-export KUBE_BIN_DIR
+need_root_and etcd ovsdb-server ovs-vswitchd ovs-vsctl ovs-appctl openssl jq \
+    curl ip ping nc
+need_kube
 build=${TENDRIL_BUILD_DIR:-${BUILD:-$top/_build/release}}
 export TENDRIL_CNI=${TENDRIL_CNI:-$build/cni/tendril}
 export TENDRIL_AGENT=${TENDRIL_AGENT:-$build/agent/tendril-agent}
