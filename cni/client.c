@@ -401,14 +401,14 @@ static void
 set_string(json_t *object, const char *key, const char *value)
 {
     if (value) {
-        json_object_set_new(object, key, cni_json_string(value));
+        json_object_set_new(object, key, tjson_string(value));
     }
 }
 
 static json_t *
 attachment_request(const char *command, const struct cni_env *env)
 {
-    json_t *json = cni_json_object();
+    json_t *json = tjson_object();
     set_string(json, "command", command);
     set_string(json, "containerID", env->container_id);
     set_string(json, "ifname", env->ifname);
@@ -445,7 +445,7 @@ cni_request_check(const struct cni_env *env)
 json_t *
 cni_request_status(void)
 {
-    json_t *json = cni_json_object();
+    json_t *json = tjson_object();
     set_string(json, "command", "STATUS");
     return json;
 }
@@ -453,16 +453,16 @@ cni_request_status(void)
 json_t *
 cni_request_gc(const struct cni_config *config)
 {
-    json_t *list = cni_json_array();
+    json_t *list = tjson_array();
     for (size_t i = 0; i < config->n_valid_attachments; i++) {
         const struct cni_attachment *a = &config->valid_attachments[i];
-        json_t *entry = cni_json_object();
+        json_t *entry = tjson_object();
         set_string(entry, "containerID", a->container_id);
         set_string(entry, "ifname", a->ifname);
         json_array_append_new(list, entry);
     }
 
-    json_t *json = cni_json_object();
+    json_t *json = tjson_object();
     set_string(json, "command", "GC");
     json_object_set_new(json, "validAttachments", list);
     return json;

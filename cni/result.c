@@ -10,18 +10,6 @@
 
 #include "util.h"
 
-bool
-cni_json_equal(const json_t *a, const json_t *b)
-{
-    size_t flags = JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY;
-    char *x = a ? json_dumps(a, flags) : NULL;
-    char *y = b ? json_dumps(b, flags) : NULL;
-    bool equal = x && y && !strcmp(x, y);
-    free(x);
-    free(y);
-    return equal;
-}
-
 static const char *const cni_version_names[CNI_N_VERSIONS] = {
     [CNI_VERSION_0_3_0] = "0.3.0",
     [CNI_VERSION_0_3_1] = "0.3.1",
@@ -60,10 +48,10 @@ cni_supported_versions(void)
 json_t *
 cni_supported_versions_json(void)
 {
-    json_t *array = cni_json_array();
+    json_t *array = tjson_array();
     for (int i = 0; i < CNI_N_VERSIONS; i++) {
         json_array_append_new(array,
-                              cni_json_string(cni_version_names[i]));
+                              tjson_string(cni_version_names[i]));
     }
     return array;
 }
@@ -108,13 +96,13 @@ cni_error_destroy(struct cni_error *error)
 json_t *
 cni_error_to_json(const struct cni_error *error, enum cni_version version)
 {
-    json_t *json = cni_json_object();
+    json_t *json = tjson_object();
     json_object_set_new(json, "cniVersion",
-                        cni_json_string(cni_version_to_string(version)));
-    json_object_set_new(json, "code", cni_json_integer(error->code));
-    json_object_set_new(json, "msg", cni_json_string(error->msg));
+                        tjson_string(cni_version_to_string(version)));
+    json_object_set_new(json, "code", tjson_integer(error->code));
+    json_object_set_new(json, "msg", tjson_string(error->msg));
     if (error->details) {
-        json_object_set_new(json, "details", cni_json_string(error->details));
+        json_object_set_new(json, "details", tjson_string(error->details));
     }
     return json;
 }
@@ -251,25 +239,25 @@ static json_t *
 ipaddr_to_json(const struct ipaddr *ip)
 {
     char buf[IPADDR_STRLEN];
-    return cni_json_string(ipaddr_format(ip, buf));
+    return tjson_string(ipaddr_format(ip, buf));
 }
 
 static json_t *
 interface_to_json(const struct cni_interface *iface, enum cni_version version)
 {
-    json_t *json = cni_json_object();
-    json_object_set_new(json, "name", cni_json_string(iface->name));
+    json_t *json = tjson_object();
+    json_object_set_new(json, "name", tjson_string(iface->name));
     if (iface->has_mac) {
         char buf[CNI_MAC_STRLEN];
-        json_object_set_new(json, "mac", cni_json_string(
+        json_object_set_new(json, "mac", tjson_string(
                                 cni_mac_format(&iface->mac, buf)));
     }
     if (iface->mtu && version >= CNI_VERSION_1_1_0) {
-        json_object_set_new(json, "mtu", cni_json_integer(iface->mtu));
+        json_object_set_new(json, "mtu", tjson_integer(iface->mtu));
     }
     if (iface->sandbox) {
         json_object_set_new(json, "sandbox",
-                            cni_json_string(iface->sandbox));
+                            tjson_string(iface->sandbox));
     }
     return json;
 }
@@ -277,21 +265,21 @@ interface_to_json(const struct cni_interface *iface, enum cni_version version)
 static json_t *
 ip_to_json(const struct cni_ip *ip, enum cni_version version)
 {
-    json_t *json = cni_json_object();
+    json_t *json = tjson_object();
     if (version < CNI_VERSION_1_0_0) {
         json_object_set_new(json, "version",
-                            cni_json_string(ip->addr.family == AF_INET
+                            tjson_string(ip->addr.family == AF_INET
                                         ? "4" : "6"));
     }
     if (ip->interface >= 0) {
         json_object_set_new(json, "interface",
-                            cni_json_integer(ip->interface));
+                            tjson_integer(ip->interface));
     }
 
     char addr[IPADDR_STRLEN];
     char *address = xasprintf("%s/%u", ipaddr_format(&ip->addr, addr),
                               ip->plen);
-    json_object_set_new(json, "address", cni_json_string(address));
+    json_object_set_new(json, "address", tjson_string(address));
     free(address);
 
     if (ip->has_gateway) {
@@ -304,9 +292,9 @@ static json_t *
 route_to_json(const struct cni_route *route)
 {
     char buf[CIDR_STRLEN];
-    json_t *json = cni_json_object();
+    json_t *json = tjson_object();
     json_object_set_new(json, "dst",
-                        cni_json_string(cidr_format(&route->dst, buf)));
+                        tjson_string(cidr_format(&route->dst, buf)));
     if (route->has_gw) {
         json_object_set_new(json, "gw", ipaddr_to_json(&route->gw));
     }
@@ -318,11 +306,11 @@ route_to_json(const struct cni_route *route)
 json_t *
 cni_result_to_json(const struct cni_result *result, enum cni_version version)
 {
-    json_t *json = cni_json_object();
+    json_t *json = tjson_object();
     json_object_set_new(json, "cniVersion",
-                        cni_json_string(cni_version_to_string(version)));
+                        tjson_string(cni_version_to_string(version)));
     if (result->n_interfaces) {
-        json_t *array = cni_json_array();
+        json_t *array = tjson_array();
         for (size_t i = 0; i < result->n_interfaces; i++) {
             json_array_append_new(array,
                                   interface_to_json(&result->interfaces[i],
@@ -331,7 +319,7 @@ cni_result_to_json(const struct cni_result *result, enum cni_version version)
         json_object_set_new(json, "interfaces", array);
     }
     if (result->n_ips) {
-        json_t *array = cni_json_array();
+        json_t *array = tjson_array();
         for (size_t i = 0; i < result->n_ips; i++) {
             json_array_append_new(array, ip_to_json(&result->ips[i],
                                                     version));
@@ -339,13 +327,13 @@ cni_result_to_json(const struct cni_result *result, enum cni_version version)
         json_object_set_new(json, "ips", array);
     }
     if (result->n_routes) {
-        json_t *array = cni_json_array();
+        json_t *array = tjson_array();
         for (size_t i = 0; i < result->n_routes; i++) {
             json_array_append_new(array, route_to_json(&result->routes[i]));
         }
         json_object_set_new(json, "routes", array);
     }
-    json_object_set_new(json, "dns", cni_json_object());
+    json_object_set_new(json, "dns", tjson_object());
     return json;
 }
 

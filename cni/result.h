@@ -26,40 +26,7 @@
 #include "openvswitch/types.h"
 
 #include "lib/cidr.h"
-
-/* libopenvswitch also defines json_object(), json_array(), json_string(),
- * json_integer(), json_real() and json_equal().  Once its json.o is in a
- * static link (the agent's always is), calls by those names reach OVS's
- * functions, not jansson's.  These build the same jansson values through
- * json_pack(), whose calls stay inside libjansson.  Each returns a new
- * reference, or NULL as jansson's constructors do (e.g. bad UTF-8). */
-static inline json_t *
-cni_json_object(void)
-{
-    return json_pack("{}");
-}
-
-static inline json_t *
-cni_json_array(void)
-{
-    return json_pack("[]");
-}
-
-static inline json_t *
-cni_json_string(const char *s)
-{
-    return s ? json_pack("s", s) : NULL;
-}
-
-static inline json_t *
-cni_json_integer(json_int_t n)
-{
-    return json_pack("I", n);
-}
-
-/* jansson's json_equal(), for the same reason: compares the canonical
- * encodings (sorted keys) of 'a' and 'b'. */
-bool cni_json_equal(const json_t *a, const json_t *b);
+#include "lib/json-util.h"
 
 /* The spec versions the binary accepts, oldest first. */
 enum cni_version {

@@ -692,9 +692,9 @@ cni_version_reply(const char *input, size_t length, json_t **reply)
         }
     }
 
-    *reply = cni_json_object();
+    *reply = tjson_object();
     json_object_set_new(*reply, "cniVersion",
-                        cni_json_string(cni_version_to_string(version)));
+                        tjson_string(cni_version_to_string(version)));
     json_object_set_new(*reply, "supportedVersions",
                         cni_supported_versions_json());
     return NULL;

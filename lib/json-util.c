@@ -1,6 +1,9 @@
 #include "ovs-config.h"
 #include "lib/json-util.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 /* Names the JSON type of 'j' for error messages: "a string", "an array". */
 const char *
 json_type_name(const json_t *j)
@@ -22,4 +25,16 @@ json_type_name(const json_t *j)
         return "null";
     }
     return "of unknown JSON type";
+}
+
+bool
+tjson_equal(const json_t *a, const json_t *b)
+{
+    size_t flags = JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY;
+    char *x = a ? json_dumps(a, flags) : NULL;
+    char *y = b ? json_dumps(b, flags) : NULL;
+    bool equal = x && y && !strcmp(x, y);
+    free(x);
+    free(y);
+    return equal;
 }

@@ -207,7 +207,7 @@ static void
 expect_json(const json_t *got, const char *expected, const char *what)
 {
     json_t *want = must_json(expected);
-    if (!cni_json_equal(got, want)) {
+    if (!tjson_equal(got, want)) {
         char *got_s = json_dumps(got, JSON_SORT_KEYS);
         fail_msg("%s: got %s, expected %s", what, got_s, expected);
     }

@@ -36,7 +36,7 @@ expect_json(json_t *got, const char *expected, const char *what)
     if (!want) {
         fail_msg("%s: bad expected JSON: %s", what, jerror.text);
     }
-    if (!cni_json_equal(got, want)) {
+    if (!tjson_equal(got, want)) {
         char *got_s = json_dumps(got, JSON_SORT_KEYS);
         char *want_s = json_dumps(want, JSON_SORT_KEYS);
         fail_msg("%s:\n got      %s\n expected %s", what, got_s, want_s);
@@ -227,7 +227,7 @@ test_decode_round_trip(void **state OVS_UNUSED)
 
         /* And encodes to the same JSON again. */
         json_t *again = cni_result_to_json(&back, v);
-        assert_true(cni_json_equal(json, again));
+        assert_true(tjson_equal(json, again));
         json_decref(again);
         json_decref(json);
         cni_result_uninit(&back);

@@ -774,7 +774,7 @@ expect_version_reply(const char *input, const char *expected)
     json_error_t jerror;
     json_t *want = json_loads(expected, 0, &jerror);
     assert_non_null(want);
-    if (!cni_json_equal(reply, want)) {
+    if (!tjson_equal(reply, want)) {
         char *got = json_dumps(reply, JSON_SORT_KEYS);
         fail_msg("VERSION for \"%s\": got %s, expected %s", input, got,
                  expected);

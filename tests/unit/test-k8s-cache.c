@@ -10,31 +10,11 @@
 #include <cmocka.h>
 
 #include "agent/k8s-cache.h"
+#include "lib/json-util.h"
 #include "lib/k8s-object.h"
 #include "lib/label-selector.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
-
-/* libopenvswitch has its own json_object(), json_array(), json_string(),
- * json_integer() and json_real(), which win in a static link; build
- * jansson values through json_pack(), whose calls stay in libjansson. */
-static json_t *
-jobject(void)
-{
-    return json_pack("{}");
-}
-
-static json_t *
-jarray(void)
-{
-    return json_pack("[]");
-}
-
-static json_t *
-jstring(const char *s)
-{
-    return json_pack("s", s);
-}
 
 /* Building objects through the real parser. */
 
@@ -54,14 +34,14 @@ parse_or_fail(enum k8s_kind kind, json_t *json)
 static json_t *
 labels_json(const char *labels)
 {
-    json_t *json = jobject();
+    json_t *json = tjson_object();
     if (labels && *labels) {
         char *copy = xstrdup(labels), *save = NULL;
         for (char *kv = strtok_r(copy, ",", &save); kv;
              kv = strtok_r(NULL, ",", &save)) {
             char *eq = strchr(kv, '=');
             *eq = '\0';
-            json_object_set_new(json, kv, jstring(eq + 1));
+            json_object_set_new(json, kv, tjson_string(eq + 1));
         }
         free(copy);
     }
@@ -74,7 +54,7 @@ make_pod(const char *ns, const char *name, const char *uid, const char *rv,
 {
     json_t *spec = json_pack("{s:[{s:s}]}", "containers", "name", "c");
     if (node) {
-        json_object_set_new(spec, "nodeName", jstring(node));
+        json_object_set_new(spec, "nodeName", tjson_string(node));
     }
     return parse_or_fail(K8S_POD, json_pack(
         "{s:{s:s, s:s, s:s, s:s, s:o}, s:o}",
@@ -99,10 +79,10 @@ static struct k8s_object *
 make_slice(const char *ns, const char *name, const char *service)
 {
     char *uid = xasprintf("uid-eps-%s-%s", ns, name);
-    json_t *labels = jobject();
+    json_t *labels = tjson_object();
     if (service) {
         json_object_set_new(labels, "kubernetes.io/service-name",
-                            jstring(service));
+                            tjson_string(service));
     }
     struct k8s_object *obj = parse_or_fail(K8S_ENDPOINT_SLICE, json_pack(
         "{s:{s:s, s:s, s:s, s:s, s:o}, s:s, s:[]}",
@@ -469,7 +449,7 @@ test_subscribers(void **state)
     (void) k8s_cache_apply(cache, K8S_EVENT_ADDED,
                            parse_or_fail(K8S_SERVICE, json_deep_copy(svc)));
     json_object_set_new(json_object_get(svc, "metadata"), "resourceVersion",
-                        jstring("2"));
+                        tjson_string("2"));
     (void) k8s_cache_apply(cache, K8S_EVENT_MODIFIED,
                            parse_or_fail(K8S_SERVICE, json_deep_copy(svc)));
     assert_log(&a, "A+ns/web@1 A~ns/web@1>2");
@@ -550,24 +530,24 @@ random_selector(void)
 {
     static const char *const ops[] = { "In", "NotIn", "Exists",
                                        "DoesNotExist" };
-    json_t *exprs = jarray();
-    json_t *match = jobject();
+    json_t *exprs = tjson_array();
+    json_t *match = tjson_object();
     int n = rng() % 4;
 
     for (int i = 0; i < n; i++) {
         const char *key = test_keys[rng() % ARRAY_SIZE(test_keys)];
         if (!(rng() % 3)) {
-            json_object_set_new(match, key, jstring(
+            json_object_set_new(match, key, tjson_string(
                 test_values[rng() % ARRAY_SIZE(test_values)]));
             continue;
         }
         const char *op = ops[rng() % ARRAY_SIZE(ops)];
         json_t *expr = json_pack("{s:s, s:s}", "key", key, "operator", op);
         if (op[0] == 'I' || op[0] == 'N') {
-            json_t *values = jarray();
+            json_t *values = tjson_array();
             int n_values = 1 + rng() % 3;
             for (int k = 0; k < n_values; k++) {
-                json_array_append_new(values, jstring(
+                json_array_append_new(values, tjson_string(
                     test_values[rng() % ARRAY_SIZE(test_values)]));
             }
             json_object_set_new(expr, "values", values);

@@ -9,30 +9,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lib/json-util.h"
 #include "lib/k8s-object.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
-
-/* libopenvswitch has its own json_object(), json_array(), json_string(),
- * json_integer() and json_real(), which win in a static link; build
- * jansson values through json_pack(), whose calls stay in libjansson. */
-static json_t *
-jobject(void)
-{
-    return json_pack("{}");
-}
-
-static json_t *
-jarray(void)
-{
-    return json_pack("[]");
-}
-
-static json_t *
-jstring(const char *s)
-{
-    return json_pack("s", s);
-}
 
 static json_t *
 jinteger(json_int_t n)
@@ -240,7 +220,7 @@ test_pod_variants(void **state)
     assert_ip(&k8s_pod_cast(obj)->pod_ips[0], "10.244.1.17");
     k8s_object_destroy(obj);
 
-    json_object_set_new(status, "podIP", jstring(""));
+    json_object_set_new(status, "podIP", tjson_string(""));
     obj = parse_json(K8S_POD, json);
     assert_int_equal(k8s_pod_cast(obj)->n_pod_ips, 0);
     k8s_object_destroy(obj);
@@ -561,7 +541,7 @@ test_network_policy_types(void **state)
     k8s_object_destroy(obj);
 
     /* An empty policyTypes is defaulted like an absent one. */
-    json_object_set_new(spec, "policyTypes", jarray());
+    json_object_set_new(spec, "policyTypes", tjson_array());
     json_object_del(spec, "egress");
     obj = parse_json(K8S_NETWORK_POLICY, json);
     np = k8s_network_policy_cast(obj);
@@ -617,7 +597,7 @@ test_parse_any(void **state)
     free(error);
     json_decref(deployment);
 
-    json_t *array = jarray();
+    json_t *array = tjson_array();
     error = k8s_object_parse(K8S_POD, array, &obj);
     assert_string_equal(error, "Pod: object is an array, expected an object");
     assert_null(obj);
@@ -1119,10 +1099,10 @@ fuzz_value(int i)
     case 0: return json_null();
     case 1: return jinteger(0);
     case 2: return jinteger(-1);
-    case 3: return jstring("x");
-    case 4: return jstring("");
-    case 5: return jarray();
-    case 6: return jobject();
+    case 3: return tjson_string("x");
+    case 4: return tjson_string("");
+    case 5: return tjson_array();
+    case 6: return tjson_object();
     case 7: return json_true();
     case 8: return jreal(1.5);
     default: return NULL;
