@@ -83,19 +83,29 @@ wait_fd(int fd, short events, long long int deadline)
     }
 }
 
+/* wait_fd() for a transfer: false, with 'reply' failed ("timed out
+ * DOING" or the poll error), when 'fd' is not ready by the deadline. */
+static bool
+wait_or_fail(int fd, short events, long long int deadline,
+             struct cni_client_reply *reply, const char *doing)
+{
+    int ready = wait_fd(fd, events, deadline);
+    if (ready < 0) {
+        reply_fail(reply, CNI_CLIENT_IO_ERROR, "poll: %s",
+                   ovs_strerror(errno));
+    } else if (!ready) {
+        reply_fail(reply, CNI_CLIENT_TIMEOUT, "timed out %s", doing);
+    }
+    return ready > 0;
+}
+
 static bool
 send_all(int fd, const char *data, size_t size, long long int deadline,
          struct cni_client_reply *reply)
 {
     while (size > 0) {
-        int ready = wait_fd(fd, POLLOUT, deadline);
-        if (ready < 0) {
-            reply_fail(reply, CNI_CLIENT_IO_ERROR, "poll: %s",
-                       ovs_strerror(errno));
-            return false;
-        } else if (!ready) {
-            reply_fail(reply, CNI_CLIENT_TIMEOUT,
-                       "timed out sending the request to tendril-agent");
+        if (!wait_or_fail(fd, POLLOUT, deadline, reply,
+                          "sending the request to tendril-agent")) {
             return false;
         }
 
@@ -122,14 +132,8 @@ recv_line(int fd, long long int deadline, struct ds *line,
           struct cni_client_reply *reply)
 {
     for (;;) {
-        int ready = wait_fd(fd, POLLIN, deadline);
-        if (ready < 0) {
-            reply_fail(reply, CNI_CLIENT_IO_ERROR, "poll: %s",
-                       ovs_strerror(errno));
-            return false;
-        } else if (!ready) {
-            reply_fail(reply, CNI_CLIENT_TIMEOUT,
-                       "timed out waiting for tendril-agent's reply");
+        if (!wait_or_fail(fd, POLLIN, deadline, reply,
+                          "waiting for tendril-agent's reply")) {
             return false;
         }
 
