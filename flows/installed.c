@@ -29,16 +29,27 @@ struct installed_flow {
     uint64_t cookie;
 };
 
-struct installed_group {
+/* A group or a meter. */
+struct installed_obj {
     struct hmap_node node;
-    uint32_t group_id;
-    char *spec;
+    uint32_t id;
+    char *spec;                  /* NULL: unknown (found in the switch). */
 };
 
-struct installed_meter {
-    struct hmap_node node;
-    uint32_t meter_id;
-    char *spec;
+enum op_kind { OP_FLOW, OP_GROUP, OP_METER };
+
+/* One message's change to the installed table. */
+struct installed_op {
+    struct ovs_list node;        /* In installed_txn's 'ops'. */
+    ovs_be32 xid;                /* The message's. */
+    uint32_t object_id;          /* Its owner's cookie id; 0 if unknown. */
+    enum op_kind kind;
+    bool del;
+    bool failed;
+    struct installed_flow *flow; /* OP_FLOW: the new state, or for a
+                                  * delete the key. */
+    uint32_t id;                 /* OP_GROUP, OP_METER. */
+    char *spec;                  /* OP_GROUP, OP_METER; NULL to delete. */
 };
 
 void
@@ -47,34 +58,43 @@ installed_init(struct installed *in)
     hmap_init(&in->flows);
     hmap_init(&in->groups);
     hmap_init(&in->meters);
-    in->meters_unknown = false;
 }
 
 static void
 installed_flow_destroy(struct installed_flow *f)
 {
-    minimatch_destroy(&f->match);
-    free(f->ofpacts);
-    free(f);
+    if (f) {
+        minimatch_destroy(&f->match);
+        free(f->ofpacts);
+        free(f);
+    }
 }
 
 void
-installed_clear(struct installed *in)
+installed_clear_flows(struct installed *in)
 {
     struct installed_flow *f;
     HMAP_FOR_EACH_POP (f, node, &in->flows) {
         installed_flow_destroy(f);
     }
-    struct installed_group *g;
-    HMAP_FOR_EACH_POP (g, node, &in->groups) {
-        free(g->spec);
-        free(g);
+}
+
+static void
+objs_clear(struct hmap *objs)
+{
+    struct installed_obj *o;
+    HMAP_FOR_EACH_POP (o, node, objs) {
+        free(o->spec);
+        free(o);
     }
-    struct installed_meter *m;
-    HMAP_FOR_EACH_POP (m, node, &in->meters) {
-        free(m->spec);
-        free(m);
-    }
+}
+
+void
+installed_clear(struct installed *in)
+{
+    installed_clear_flows(in);
+    objs_clear(&in->groups);
+    objs_clear(&in->meters);
 }
 
 void
@@ -90,6 +110,12 @@ size_t
 installed_count(const struct installed *in)
 {
     return hmap_count(&in->flows);
+}
+
+size_t
+installed_count_groups(const struct installed *in)
+{
+    return hmap_count(&in->groups);
 }
 
 size_t
@@ -111,6 +137,55 @@ installed_find(const struct installed *in, uint8_t table_id,
         }
     }
     return NULL;
+}
+
+static struct installed_obj *
+obj_find(const struct hmap *objs, uint32_t id)
+{
+    struct installed_obj *o;
+    HMAP_FOR_EACH_WITH_HASH (o, node, hash_int(id, 0), objs) {
+        if (o->id == id) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* Sets 'id' in 'objs' to 'spec' (taken; NULL: unknown). */
+static void
+obj_set(struct hmap *objs, uint32_t id, char *spec)
+{
+    struct installed_obj *o = obj_find(objs, id);
+    if (!o) {
+        o = xzalloc(sizeof *o);
+        o->id = id;
+        hmap_insert(objs, &o->node, hash_int(id, 0));
+    }
+    free(o->spec);
+    o->spec = spec;
+}
+
+static void
+obj_delete(struct hmap *objs, uint32_t id)
+{
+    struct installed_obj *o = obj_find(objs, id);
+    if (o) {
+        hmap_remove(objs, &o->node);
+        free(o->spec);
+        free(o);
+    }
+}
+
+void
+installed_note_group(struct installed *in, uint32_t group_id)
+{
+    obj_set(&in->groups, group_id, NULL);
+}
+
+void
+installed_note_meter(struct installed *in, uint32_t meter_id)
+{
+    obj_set(&in->meters, meter_id, NULL);
 }
 
 static struct ofpbuf *
@@ -207,19 +282,6 @@ installed_encode_delete_all_flows(enum ofp_version version)
     return msg;
 }
 
-struct ofpbuf *
-installed_encode_delete_all_groups(enum ofp_version version)
-{
-    return encode_group_mod(version, OFPGC11_DELETE, OFPG_ALL, NULL);
-}
-
-/* Deletes every meter.  The switch also deletes the flows that use them. */
-struct ofpbuf *
-installed_encode_delete_all_meters(enum ofp_version version)
-{
-    return encode_meter_mod(version, OFPMC13_DELETE, OFPM13_ALL, NULL);
-}
-
 /* Deletes every flow whose cookie carries 'round'. */
 struct ofpbuf *
 installed_encode_delete_round(enum ofp_version version, uint16_t round)
@@ -242,170 +304,362 @@ installed_encode_delete_round(enum ofp_version version, uint16_t round)
     return msg;
 }
 
-static void
-push(struct ovs_list *msgs, struct ofpbuf *msg)
+
+/* Transactions. */
+
+void
+installed_txn_init(struct installed_txn *txn)
 {
-    ovs_list_push_back(msgs, &msg->list_node);
+    ovs_list_init(&txn->ops);
+    txn->n_ops = 0;
+}
+
+static void
+op_destroy(struct installed_op *op)
+{
+    installed_flow_destroy(op->flow);
+    free(op->spec);
+    free(op);
 }
 
 void
-installed_diff(struct installed *in, const struct flow_table *desired,
-               uint16_t round, enum ofp_version version,
-               struct ovs_list *msgs, struct diff_stats *stats)
+installed_txn_destroy(struct installed_txn *txn)
 {
-    struct ovs_list group_dels = OVS_LIST_INITIALIZER(&group_dels);
-    struct ovs_list meter_dels = OVS_LIST_INITIALIZER(&meter_dels);
+    struct installed_op *op;
+    LIST_FOR_EACH_POP (op, node, &txn->ops) {
+        op_destroy(op);
+    }
+    txn->n_ops = 0;
+}
 
-    /* Meters before everything else, since flows and group buckets may use
-     * them ("meter:ID"); stale ones go last.  (Deleting a meter also makes
-     * the switch delete the flows that use it.) */
-    const struct desired_meter *dm;
-    HMAP_FOR_EACH (dm, node, &desired->meters) {
-        struct installed_meter *im = NULL, *m;
-        HMAP_FOR_EACH_WITH_HASH (m, node, hash_int(dm->meter_id, 0),
-                                 &in->meters) {
-            if (m->meter_id == dm->meter_id) {
-                im = m;
-                break;
-            }
-        }
-        if (!im) {
-            push(msgs, encode_meter_mod(version, OFPMC13_ADD,
-                                        dm->meter_id, dm->spec));
-            if (in->meters_unknown) {
-                push(msgs, encode_meter_mod(version, OFPMC13_MODIFY,
-                                            dm->meter_id, dm->spec));
-            }
-            im = xzalloc(sizeof *im);
-            im->meter_id = dm->meter_id;
-            im->spec = xstrdup(dm->spec);
-            hmap_insert(&in->meters, &im->node, hash_int(dm->meter_id, 0));
-            stats->meters_added++;
-        } else if (strcmp(im->spec, dm->spec)) {
-            push(msgs, encode_meter_mod(version, OFPMC13_MODIFY,
-                                        dm->meter_id, dm->spec));
-            free(im->spec);
-            im->spec = xstrdup(dm->spec);
-            stats->meters_modified++;
+static struct installed_op *
+txn_find(const struct installed_txn *txn, ovs_be32 xid)
+{
+    struct installed_op *op;
+    LIST_FOR_EACH (op, node, &txn->ops) {
+        if (op->xid == xid) {
+            return op;
         }
     }
-    struct installed_meter *im;
-    HMAP_FOR_EACH_SAFE (im, node, &in->meters) {
-        if (!flow_table_find_meter(desired, im->meter_id)) {
-            struct ofpbuf *msg = encode_meter_mod(version, OFPMC13_DELETE,
-                                                  im->meter_id, NULL);
-            ovs_list_push_back(&meter_dels, &msg->list_node);
-            hmap_remove(&in->meters, &im->node);
-            free(im->spec);
-            free(im);
-            stats->meters_deleted++;
-        }
-    }
+    return NULL;
+}
 
-    /* Groups next: new and changed ones must exist before flows use them,
-     * and stale ones may be deleted only after the flows that use them. */
-    const struct desired_group *dg;
-    HMAP_FOR_EACH (dg, node, &desired->groups) {
-        struct installed_group *ig = NULL, *g;
-        HMAP_FOR_EACH_WITH_HASH (g, node, hash_int(dg->group_id, 0),
-                                 &in->groups) {
-            if (g->group_id == dg->group_id) {
-                ig = g;
-                break;
-            }
-        }
-        if (!ig) {
-            push(msgs, encode_group_mod(version, OFPGC11_ADD_OR_MOD,
-                                        dg->group_id, dg->spec));
-            ig = xzalloc(sizeof *ig);
-            ig->group_id = dg->group_id;
-            ig->spec = xstrdup(dg->spec);
-            hmap_insert(&in->groups, &ig->node, hash_int(dg->group_id, 0));
-            stats->groups_added++;
-        } else if (strcmp(ig->spec, dg->spec)) {
-            push(msgs, encode_group_mod(version, OFPGC11_ADD_OR_MOD,
-                                        dg->group_id, dg->spec));
-            free(ig->spec);
-            ig->spec = xstrdup(dg->spec);
-            stats->groups_modified++;
-        }
-    }
-    struct installed_group *ig;
-    HMAP_FOR_EACH_SAFE (ig, node, &in->groups) {
-        bool wanted = false;
-        HMAP_FOR_EACH_WITH_HASH (dg, node, hash_int(ig->group_id, 0),
-                                 &desired->groups) {
-            if (dg->group_id == ig->group_id) {
-                wanted = true;
-                break;
-            }
-        }
-        if (!wanted) {
-            struct ofpbuf *msg = encode_group_mod(version, OFPGC11_DELETE,
-                                                  ig->group_id, NULL);
-            ovs_list_push_back(&group_dels, &msg->list_node);
-            hmap_remove(&in->groups, &ig->node);
-            free(ig->spec);
-            free(ig);
-            stats->groups_deleted++;
-        }
-    }
+bool
+installed_txn_has(const struct installed_txn *txn, ovs_be32 xid)
+{
+    return txn_find(txn, xid) != NULL;
+}
 
-    /* Stale flows go before new ones, so that a flow that moves between
-     * owners never exists twice. */
-    struct installed_flow *f;
-    HMAP_FOR_EACH_SAFE (f, node, &in->flows) {
-        if (!flow_table_find(desired, f->table_id, f->priority, &f->match)) {
-            push(msgs, encode_flow_mod(version, OFPFC_DELETE_STRICT,
-                                       f->table_id, f->priority, &f->match,
-                                       NULL, 0, 0));
-            hmap_remove(&in->flows, &f->node);
-            installed_flow_destroy(f);
+/* Marks the operation of the message with 'xid' failed, so that
+ * installed_commit() leaves its part of the installed table alone.  Returns
+ * false if no message of 'txn' has that xid; otherwise stores the object id
+ * of the message's owner (0 if unknown) in '*object_id'. */
+bool
+installed_txn_fail(struct installed_txn *txn, ovs_be32 xid,
+                   uint32_t *object_id)
+{
+    struct installed_op *op = txn_find(txn, xid);
+    if (op) {
+        op->failed = true;
+        *object_id = op->object_id;
+    }
+    return op != NULL;
+}
+
+/* Marks everything that 'txn' would change dirty in 'ft', so that the next
+ * diff looks at it again: for a transaction the switch did not apply. */
+void
+installed_txn_mark(const struct installed_txn *txn, struct flow_table *ft)
+{
+    const struct installed_op *op;
+    LIST_FOR_EACH (op, node, &txn->ops) {
+        if (op->kind == OP_FLOW) {
+            flow_table_mark_flow(ft, op->flow->table_id, op->flow->priority,
+                                 &op->flow->match);
+        } else if (op->kind == OP_GROUP) {
+            flow_table_mark_group(ft, op->id);
+        } else {
+            flow_table_mark_meter(ft, op->id);
+        }
+    }
+}
+
+/* Applies the operations of 'txn' that did not fail to 'in' and empties
+ * 'txn'. */
+void
+installed_commit(struct installed *in, struct installed_txn *txn)
+{
+    struct installed_op *op;
+    LIST_FOR_EACH_POP (op, node, &txn->ops) {
+        if (op->failed) {
+            op_destroy(op);
+            continue;
+        }
+        if (op->kind == OP_FLOW) {
+            struct installed_flow *nf = op->flow;
+            uint32_t hash = desired_flow_hash(nf->table_id, nf->priority,
+                                              &nf->match);
+            struct installed_flow *old = installed_find(
+                in, nf->table_id, nf->priority, &nf->match, hash);
+            if (old) {
+                hmap_remove(&in->flows, &old->node);
+                installed_flow_destroy(old);
+            }
+            if (!op->del) {
+                hmap_insert(&in->flows, &nf->node, hash);
+                op->flow = NULL;
+            }
+        } else {
+            struct hmap *objs = (op->kind == OP_GROUP ? &in->groups
+                                                      : &in->meters);
+            if (op->del) {
+                obj_delete(objs, op->id);
+            } else {
+                obj_set(objs, op->id, op->spec);
+                op->spec = NULL;
+            }
+        }
+        op_destroy(op);
+    }
+    txn->n_ops = 0;
+}
+
+/* The diff. */
+
+/* Where the diff puts its messages, in the order they must be sent. */
+struct diff_out {
+    struct ovs_list meter_mods;
+    struct ovs_list group_mods;
+    struct ovs_list flow_dels;
+    struct ovs_list flow_mods;
+    struct ovs_list group_dels;
+    struct ovs_list meter_dels;
+    struct installed_txn *txn;
+};
+
+static struct installed_op *
+record(struct diff_out *out, struct ovs_list *list, struct ofpbuf *msg,
+       enum op_kind kind, bool del, uint32_t object_id)
+{
+    struct installed_op *op = xzalloc(sizeof *op);
+    op->xid = ((const struct ofp_header *) msg->data)->xid;
+    op->object_id = object_id;
+    op->kind = kind;
+    op->del = del;
+    ovs_list_push_back(&out->txn->ops, &op->node);
+    out->txn->n_ops++;
+    ovs_list_push_back(list, &msg->list_node);
+    return op;
+}
+
+static struct installed_flow *
+flow_state(const struct desired_flow *d, bool with_actions, uint64_t cookie)
+{
+    struct installed_flow *f = xzalloc(sizeof *f);
+    f->table_id = d->table_id;
+    f->priority = d->priority;
+    minimatch_clone(&f->match, &d->match);
+    if (with_actions) {
+        f->ofpacts = xmemdup(d->ofpacts, d->ofpacts_len);
+        f->ofpacts_len = d->ofpacts_len;
+    }
+    f->cookie = cookie;
+    return f;
+}
+
+/* Compares desired flow 'd' (perhaps a tombstone) with what is installed
+ * under its key. */
+static void
+diff_flow(const struct installed *in, const struct desired_flow *d,
+          uint16_t round, enum ofp_version version, struct diff_out *out,
+          struct diff_stats *stats)
+{
+    const struct installed_flow *f = installed_find(
+        in, d->table_id, d->priority, &d->match, d->node.hash);
+    uint64_t cookie = cookie_with_round(d->cookie, round);
+    int command;
+
+    if (!d->present) {
+        if (f) {
+            struct ofpbuf *msg = encode_flow_mod(
+                version, OFPFC_DELETE_STRICT, d->table_id, d->priority,
+                &d->match, NULL, 0, 0);
+            record(out, &out->flow_dels, msg, OP_FLOW, true,
+                   cookie_object(f->cookie))->flow = flow_state(d, false, 0);
             stats->flows_deleted++;
         }
+        return;
+    } else if (!f) {
+        command = OFPFC_ADD;
+        stats->flows_added++;
+    } else if (f->cookie != cookie) {
+        command = OFPFC_ADD;    /* An add replaces it whole, cookie too. */
+        stats->flows_modified++;
+    } else if (!ofpacts_equal(f->ofpacts, f->ofpacts_len,
+                              d->ofpacts, d->ofpacts_len)) {
+        command = OFPFC_MODIFY_STRICT;  /* Keeps the flow's counters. */
+        stats->flows_modified++;
+    } else {
+        return;
     }
+    struct ofpbuf *msg = encode_flow_mod(version, command, d->table_id,
+                                         d->priority, &d->match, d->ofpacts,
+                                         d->ofpacts_len, cookie);
+    record(out, &out->flow_mods, msg, OP_FLOW, false,
+           cookie_object(cookie))->flow = flow_state(d, true, cookie);
+}
 
-    const struct desired_flow *d;
-    HMAP_FOR_EACH (d, node, &desired->flows) {
-        uint64_t cookie = cookie_with_round(d->cookie, round);
-        f = installed_find(in, d->table_id, d->priority, &d->match,
-                           d->node.hash);
-        if (!f) {
-            push(msgs, encode_flow_mod(version, OFPFC_ADD, d->table_id,
-                                       d->priority, &d->match, d->ofpacts,
-                                       d->ofpacts_len, cookie));
-            f = xzalloc(sizeof *f);
-            f->table_id = d->table_id;
-            f->priority = d->priority;
-            minimatch_clone(&f->match, &d->match);
-            f->ofpacts = xmemdup(d->ofpacts, d->ofpacts_len);
-            f->ofpacts_len = d->ofpacts_len;
-            f->cookie = cookie;
-            hmap_insert(&in->flows, &f->node, d->node.hash);
-            stats->flows_added++;
-        } else if (f->cookie != cookie) {
-            /* An add replaces the flow whole, cookie included. */
-            push(msgs, encode_flow_mod(version, OFPFC_ADD, d->table_id,
-                                       d->priority, &d->match, d->ofpacts,
-                                       d->ofpacts_len, cookie));
-            free(f->ofpacts);
-            f->ofpacts = xmemdup(d->ofpacts, d->ofpacts_len);
-            f->ofpacts_len = d->ofpacts_len;
-            f->cookie = cookie;
-            stats->flows_modified++;
-        } else if (!ofpacts_equal(f->ofpacts, f->ofpacts_len,
-                                  d->ofpacts, d->ofpacts_len)) {
-            /* A strict modify keeps the flow's counters. */
-            push(msgs, encode_flow_mod(version, OFPFC_MODIFY_STRICT,
-                                       d->table_id, d->priority, &d->match,
-                                       d->ofpacts, d->ofpacts_len, cookie));
-            free(f->ofpacts);
-            f->ofpacts = xmemdup(d->ofpacts, d->ofpacts_len);
-            f->ofpacts_len = d->ofpacts_len;
-            stats->flows_modified++;
+static uint32_t
+obj_owner_id(const struct desired_obj *d)
+{
+    return d && d->owner ? d->owner->object_id : 0;
+}
+
+/* Compares group 'id' as desired ('d', perhaps NULL or a tombstone) with
+ * what is installed. */
+static void
+diff_group(const struct installed *in, uint32_t id,
+           const struct desired_obj *d, enum ofp_version version,
+           struct diff_out *out, struct diff_stats *stats)
+{
+    const struct installed_obj *g = obj_find(&in->groups, id);
+    if (!desired_obj_present(d)) {
+        if (g) {
+            record(out, &out->group_dels,
+                   encode_group_mod(version, OFPGC11_DELETE, id, NULL),
+                   OP_GROUP, true, obj_owner_id(d))->id = id;
+            stats->groups_deleted++;
+        }
+    } else if (!g || !g->spec || strcmp(g->spec, d->spec)) {
+        struct installed_op *op = record(
+            out, &out->group_mods,
+            encode_group_mod(version, OFPGC11_ADD_OR_MOD, id, d->spec),
+            OP_GROUP, false, d->owner->object_id);
+        op->id = id;
+        op->spec = xstrdup(d->spec);
+        if (g) {
+            stats->groups_modified++;
+        } else {
+            stats->groups_added++;
         }
     }
+}
 
-    ovs_list_push_back_all(msgs, &group_dels);
-    ovs_list_push_back_all(msgs, &meter_dels);
+/* Likewise for meter 'id'.  A meter the switch holds is modified, any
+ * other added. */
+static void
+diff_meter(const struct installed *in, uint32_t id,
+           const struct desired_obj *d, enum ofp_version version,
+           struct diff_out *out, struct diff_stats *stats)
+{
+    const struct installed_obj *m = obj_find(&in->meters, id);
+    if (!desired_obj_present(d)) {
+        if (m) {
+            record(out, &out->meter_dels,
+                   encode_meter_mod(version, OFPMC13_DELETE, id, NULL),
+                   OP_METER, true, obj_owner_id(d))->id = id;
+            stats->meters_deleted++;
+        }
+    } else if (!m || !m->spec || strcmp(m->spec, d->spec)) {
+        struct installed_op *op = record(
+            out, &out->meter_mods,
+            encode_meter_mod(version, m ? OFPMC13_MODIFY : OFPMC13_ADD, id,
+                             d->spec),
+            OP_METER, false, d->owner->object_id);
+        op->id = id;
+        op->spec = xstrdup(d->spec);
+        if (m) {
+            stats->meters_modified++;
+        } else {
+            stats->meters_added++;
+        }
+    }
+}
+
+typedef void diff_obj_func(const struct installed *, uint32_t,
+                           const struct desired_obj *, enum ofp_version,
+                           struct diff_out *, struct diff_stats *);
+
+/* Diffs the groups or meters: only the dirty ones, or all that are desired
+ * ('all'), and with 'prune' also those installed that nobody wants. */
+static void
+diff_objs(const struct hmap *installed_objs, const struct obj_set *desired,
+          bool all, bool prune, const struct installed *in,
+          diff_obj_func *diff_one, enum ofp_version version,
+          struct diff_out *out, struct diff_stats *stats)
+{
+    const struct desired_obj *d;
+    if (!all && !prune) {
+        LIST_FOR_EACH (d, dirty_node, &desired->dirty) {
+            diff_one(in, d->id, d, version, out, stats);
+        }
+        return;
+    }
+    HMAP_FOR_EACH (d, node, &desired->map) {
+        if (desired_obj_present(d)) {
+            diff_one(in, d->id, d, version, out, stats);
+        } else if (!prune && !ovs_list_is_empty(&d->dirty_node)) {
+            diff_one(in, d->id, d, version, out, stats);
+        }
+    }
+    if (prune) {
+        const struct installed_obj *o;
+        HMAP_FOR_EACH (o, node, installed_objs) {
+            const struct desired_obj *want = NULL, *x;
+            HMAP_FOR_EACH_WITH_HASH (x, node, hash_int(o->id, 0),
+                                     &desired->map) {
+                if (x->id == o->id) {
+                    want = x;
+                }
+            }
+            if (!desired_obj_present(want)) {
+                diff_one(in, o->id, want, version, out, stats);
+            }
+        }
+    }
+}
+
+void
+installed_diff(struct installed *in, struct flow_table *desired,
+               enum diff_mode mode, bool prune, uint16_t round,
+               enum ofp_version version, struct ovs_list *msgs,
+               struct installed_txn *txn, struct diff_stats *stats)
+{
+    struct diff_out out = { .txn = txn };
+    ovs_list_init(&out.meter_mods);
+    ovs_list_init(&out.group_mods);
+    ovs_list_init(&out.flow_dels);
+    ovs_list_init(&out.flow_mods);
+    ovs_list_init(&out.group_dels);
+    ovs_list_init(&out.meter_dels);
+
+    /* Groups and meters: all in a full diff (those the switch holds were
+     * noted at connection).  Without 'prune' the unwanted ones stay: an
+     * earlier run's flows may still use them. */
+    bool all = mode == DIFF_FULL;
+    diff_objs(&in->meters, &desired->meters, all, prune, in, diff_meter,
+              version, &out, stats);
+    diff_objs(&in->groups, &desired->groups, all, prune, in, diff_group,
+              version, &out, stats);
+
+    const struct desired_flow *d;
+    if (mode == DIFF_FULL) {
+        HMAP_FOR_EACH (d, node, &desired->flows) {
+            if (d->present) {
+                diff_flow(in, d, round, version, &out, stats);
+            }
+        }
+    } else {
+        LIST_FOR_EACH (d, dirty_node, &desired->dirty_flows) {
+            diff_flow(in, d, round, version, &out, stats);
+        }
+    }
+    flow_table_clear_dirty(desired);
+
+    ovs_list_push_back_all(msgs, &out.meter_mods);
+    ovs_list_push_back_all(msgs, &out.group_mods);
+    ovs_list_push_back_all(msgs, &out.flow_dels);
+    ovs_list_push_back_all(msgs, &out.flow_mods);
+    ovs_list_push_back_all(msgs, &out.group_dels);
+    ovs_list_push_back_all(msgs, &out.meter_dels);
 }

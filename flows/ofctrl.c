@@ -1,7 +1,9 @@
 #include "ovs-config.h"
 #include "flows/ofctrl.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "coverage.h"
 #include "flows/flow-table.h"
@@ -10,6 +12,8 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-util.h"
@@ -25,23 +29,41 @@ VLOG_DEFINE_THIS_MODULE(ofctrl);
 COVERAGE_DEFINE(ofctrl_bundle);
 COVERAGE_DEFINE(ofctrl_error);
 COVERAGE_DEFINE(ofctrl_reconnect);
+COVERAGE_DEFINE(ofctrl_set_aside);
 
-/* A barrier sent after a bundle; its reply says the bundle is in place. */
-struct pending_barrier {
-    struct ovs_list node;
-    ovs_be32 xid;
+/* Where the connection is. */
+enum ofctrl_state {
+    S_DISCONNECTED,
+    S_DUMPING,                  /* Asked for the switch's groups, meters. */
+    S_IDLE,                     /* Nothing in flight. */
+    S_BUNDLE,                   /* A bundle waits for its barrier. */
+};
+
+/* The bundle in flight. */
+struct bundle {
+    struct installed_txn txn;    /* What it changes once applied. */
+    ovs_be32 ctrl_xids[2];       /* Open and commit. */
+    ovs_be32 barrier_xid;
     uint64_t seqno;              /* Desired table version it installs. */
-    long long int sent;          /* When the bundle was sent, in ms. */
+    bool full;                   /* A full resynchronisation. */
+    bool deletes_prev;           /* Deletes the previous round. */
+    bool refused;                /* The switch did not commit it. */
+    bool unexplained;            /* An error that names no owner. */
+    size_t n_set_aside;          /* Owners its errors set aside. */
+    long long int sent;          /* When, in ms. */
 };
 
 struct ofctrl {
     struct rconn *rconn;
     unsigned int conn_seqno;     /* Connection the installed table is for. */
-    bool need_full;              /* Send everything on the next run. */
+    enum ofctrl_state state;
+    ovs_be32 dump_barrier_xid;
+    bool need_full;              /* Send everything next. */
     long long int retry_at;      /* After an error: not before this. */
     int backoff;                 /* Current error backoff, in ms. */
 
     struct installed installed;
+    struct bundle bundle;        /* Valid in S_BUNDLE. */
     uint16_t round;
     uint16_t prev_round;         /* 0: nothing to clean up. */
     bool synced;
@@ -49,20 +71,33 @@ struct ofctrl {
 
     uint64_t sent_seqno;         /* Desired version last sent. */
     uint64_t installed_seqno;    /* Desired version confirmed installed. */
-    struct ovs_list barriers;    /* Contains "struct pending_barrier"s. */
     uint32_t next_bundle_id;
 
     /* Statistics for flows/sync-stats. */
     uint64_t n_connections;
     uint64_t n_bundles;
+    uint64_t n_bundles_refused;
     uint64_t n_msgs;
     uint64_t n_errors;
+    uint64_t n_set_aside;
     struct diff_stats totals;
     long long int last_sync_ms;
     long long int max_sync_ms;
     size_t last_bundle_msgs;
     char *last_error;
 };
+
+static const char *
+state_name(enum ofctrl_state state)
+{
+    switch (state) {
+    case S_DISCONNECTED: return "disconnected";
+    case S_DUMPING: return "reading the switch's groups and meters";
+    case S_IDLE: return "idle";
+    case S_BUNDLE: return "bundle in flight";
+    }
+    return "?";
+}
 
 struct ofctrl *
 ofctrl_create(const char *target, uint16_t round, uint16_t prev_round)
@@ -71,22 +106,14 @@ ofctrl_create(const char *target, uint16_t round, uint16_t prev_round)
 
     oc->rconn = rconn_create(5, 8, 0, 1u << OFP15_VERSION);
     rconn_connect(oc->rconn, target, target);
+    oc->state = S_DISCONNECTED;
     oc->need_full = true;
     oc->round = round;
     oc->prev_round = prev_round;
     installed_init(&oc->installed);
-    ovs_list_init(&oc->barriers);
+    installed_txn_init(&oc->bundle.txn);
     oc->next_bundle_id = 1;
     return oc;
-}
-
-static void
-clear_barriers(struct ofctrl *oc)
-{
-    struct pending_barrier *b;
-    LIST_FOR_EACH_POP (b, node, &oc->barriers) {
-        free(b);
-    }
 }
 
 void
@@ -95,7 +122,7 @@ ofctrl_destroy(struct ofctrl *oc)
     if (oc) {
         rconn_destroy(oc->rconn);
         installed_destroy(&oc->installed);
-        clear_barriers(oc);
+        installed_txn_destroy(&oc->bundle.txn);
         free(oc->last_error);
         free(oc);
     }
@@ -131,71 +158,200 @@ ofctrl_connection_count(const struct ofctrl *oc)
     return oc->n_connections;
 }
 
-static void
+static ovs_be32
 send_msg(struct ofctrl *oc, struct ofpbuf *msg)
 {
+    ovs_be32 xid = ((const struct ofp_header *) msg->data)->xid;
     rconn_send(oc->rconn, msg, NULL);
     oc->n_msgs++;
+    return xid;
 }
 
-/* Handles an error reply: logs the message that caused it, which the
- * switch echoes back, and schedules a full resynchronisation, since a
- * failed bundle changed nothing. */
 static void
-handle_error(struct ofctrl *oc, const struct ofp_header *oh)
+schedule_full_retry(struct ofctrl *oc)
+{
+    oc->need_full = true;
+    oc->backoff = oc->backoff ? MIN(oc->backoff * 2, 30000) : 1000;
+    oc->retry_at = time_msec() + oc->backoff;
+}
+
+/* A new connection: the switch's contents are unknown.  Asks which groups
+ * and meters it holds, so that the full resynchronisation that follows
+ * modifies the ones that exist and, once synced, deletes the ones nobody
+ * wants (an earlier run's). */
+static void
+start_connection(struct ofctrl *oc)
+{
+    enum ofp_version version = rconn_get_version(oc->rconn);
+
+    COVERAGE_INC(ofctrl_reconnect);
+    oc->n_connections++;
+    installed_txn_destroy(&oc->bundle.txn);
+    installed_clear(&oc->installed);
+    oc->need_full = true;
+    oc->retry_at = 0;
+    send_msg(oc, ofputil_encode_group_desc_request(version, OFPG_ALL));
+    send_msg(oc, ofputil_encode_meter_request(version, OFPUTIL_METER_CONFIG,
+                                              OFPM13_ALL));
+    oc->dump_barrier_xid = send_msg(oc,
+                                    ofputil_encode_barrier_request(version));
+    oc->state = S_DUMPING;
+    VLOG_INFO("connected to the switch (connection %"PRIu64")",
+              oc->n_connections);
+}
+
+static void
+note_groups(struct ofctrl *oc, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    for (;;) {
+        struct ofputil_group_desc gd;
+        int retval = ofputil_decode_group_desc_reply(&gd, &b, oh->version);
+        if (retval) {
+            break;
+        }
+        installed_note_group(&oc->installed, gd.group_id);
+        ofputil_uninit_group_desc(&gd);
+    }
+}
+
+static void
+note_meters(struct ofctrl *oc, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf bands;
+    ofpbuf_init(&bands, 64);
+    for (;;) {
+        struct ofputil_meter_config mc;
+        if (ofputil_decode_meter_config(&b, &mc, &bands)) {
+            break;
+        }
+        installed_note_meter(&oc->installed, mc.meter_id);
+    }
+    ofpbuf_uninit(&bands);
+}
+
+/* Describes the message an error reply echoes: for a message added to a
+ * bundle, the message inside it, without its header line. */
+static char *
+describe_offending(const struct ofpbuf *payload)
+{
+    if (!payload->size) {
+        return xstrdup("(not included)");
+    }
+    const struct ofp_header *oh = payload->data;
+    struct ofputil_bundle_add_msg bam;
+    enum ofptype type;
+    if (!ofptype_decode(&type, oh) && type == OFPTYPE_BUNDLE_ADD_MESSAGE
+        && !ofputil_decode_bundle_add(oh, &bam, NULL)) {
+        oh = bam.msg;
+    }
+    char *s = ofp_to_string(oh, ntohs(oh->length), NULL, tables_get_map(),
+                            1);
+    char *body = strstr(s, "): ");
+    char *text = xstrdup(body ? body + 3 : s);
+    free(s);
+    text[strcspn(text, "\n")] = '\0';
+    return text;
+}
+
+/* Handles an error reply.  The switch echoes the message it refused; its
+ * xid says which message of the bundle in flight it was, and so whose. */
+static void
+handle_error(struct ofctrl *oc, struct flow_table *ft,
+             const struct ofp_header *oh)
 {
     struct ofpbuf payload;
     enum ofperr error = ofperr_decode_msg(oh, &payload);
-    if (error == OFPERR_OFPMMFC_METER_EXISTS && oc->installed.meters_unknown) {
-        /* An add of a meter that an earlier run left: the modify that
-         * followed it set the configuration (see installed.h). */
-        VLOG_DBG("ignoring %s", ofperr_get_name(error));
-        ofpbuf_uninit(&payload);
-        return;
-    }
-    char *offending = (payload.size
-                       ? ofp_to_string(payload.data, payload.size, NULL,
-                                       tables_get_map(), 1)
-                       : xstrdup("(not included)"));
+    char *offending = describe_offending(&payload);
     ofpbuf_uninit(&payload);    /* ofperr_decode_msg() copied it. */
 
     COVERAGE_INC(ofctrl_error);
     oc->n_errors++;
     free(oc->last_error);
     oc->last_error = xasprintf("%s: %s", ofperr_get_name(error), offending);
-    VLOG_WARN("OpenFlow error %s for: %s", ofperr_get_name(error),
-              offending);
-    free(offending);
 
-    oc->need_full = true;
-    oc->backoff = oc->backoff ? MIN(oc->backoff * 2, 30000) : 1000;
-    oc->retry_at = time_msec() + oc->backoff;
+    struct bundle *b = &oc->bundle;
+    uint32_t object_id;
+    if (oc->state == S_BUNDLE
+        && (oh->xid == b->ctrl_xids[0] || oh->xid == b->ctrl_xids[1])) {
+        /* The commit failed: OFPBFC_MSG_FAILED after the message's own
+         * error.  Nothing in the bundle was applied. */
+        b->refused = true;
+        VLOG_DBG("bundle refused: %s", ofperr_get_name(error));
+    } else if (oc->state == S_BUNDLE
+               && installed_txn_fail(&b->txn, oh->xid, &object_id)) {
+        struct ds names = DS_EMPTY_INITIALIZER;
+        char *why = xasprintf("the switch refused \"%s\": %s", offending,
+                              ofperr_get_name(error));
+        if (object_id) {
+            flow_table_set_aside(ft, object_id, why, &names);
+        }
+        if (names.length) {
+            COVERAGE_INC(ofctrl_set_aside);
+            b->n_set_aside++;
+            oc->n_set_aside++;
+            VLOG_WARN("setting aside %s: %s", ds_cstr(&names), why);
+        } else {
+            b->unexplained = true;
+            VLOG_WARN("OpenFlow error %s for: %s", ofperr_get_name(error),
+                      offending);
+        }
+        free(why);
+        ds_destroy(&names);
+    } else {
+        /* An error for a dump request (a switch without meters) leaves
+         * that table unknown, which only costs an add that fails later. */
+        if (oc->state == S_BUNDLE) {
+            b->unexplained = true;
+        } else if (oc->state != S_DUMPING) {
+            schedule_full_retry(oc);
+        }
+        VLOG_WARN("OpenFlow error %s for: %s", ofperr_get_name(error),
+                  offending);
+    }
+    free(offending);
 }
 
+/* The barrier after a bundle: everything the switch did with it is known. */
 static void
-handle_barrier_reply(struct ofctrl *oc, ovs_be32 xid)
+finish_bundle(struct ofctrl *oc, struct flow_table *ft)
 {
-    struct pending_barrier *b;
-    LIST_FOR_EACH_SAFE (b, node, &oc->barriers) {
-        if (b->xid == xid) {
-            if (b->seqno > oc->installed_seqno) {
-                oc->installed_seqno = b->seqno;
-            }
-            oc->last_sync_ms = time_msec() - b->sent;
-            oc->max_sync_ms = MAX(oc->max_sync_ms, oc->last_sync_ms);
-            ovs_list_remove(&b->node);
-            free(b);
-            /* Everything up to this barrier worked. */
-            if (!oc->need_full) {
-                oc->backoff = 0;
-            }
-            return;
+    struct bundle *b = &oc->bundle;
+
+    oc->state = S_IDLE;
+    oc->last_sync_ms = time_msec() - b->sent;
+    oc->max_sync_ms = MAX(oc->max_sync_ms, oc->last_sync_ms);
+    if (b->refused) {
+        /* Nothing changed in the switch: what the bundle would have changed
+         * is still to do. */
+        oc->n_bundles_refused++;
+        if (b->full) {
+            oc->need_full = true;
+        } else {
+            installed_txn_mark(&b->txn, ft);
         }
+        installed_txn_destroy(&b->txn);
+        if (b->deletes_prev) {
+            oc->prev_round_deleted = false;
+        }
+    } else {
+        /* Messages refused when added to the bundle were left out of it;
+         * the rest is in place. */
+        installed_commit(&oc->installed, &b->txn);
+        oc->installed_seqno = MAX(oc->installed_seqno, b->seqno);
+    }
+
+    if (b->unexplained) {
+        /* Nobody to set aside: try everything again, later. */
+        schedule_full_retry(oc);
+    } else if (!b->n_set_aside) {
+        oc->backoff = 0;
     }
 }
 
 static void
-receive(struct ofctrl *oc)
+receive(struct ofctrl *oc, struct flow_table *ft)
 {
     for (int i = 0; i < 50; i++) {
         struct ofpbuf *msg = rconn_recv(oc->rconn);
@@ -211,10 +367,22 @@ receive(struct ofctrl *oc)
                 send_msg(oc, ofputil_encode_echo_reply(oh));
                 break;
             case OFPTYPE_ERROR:
-                handle_error(oc, oh);
+                handle_error(oc, ft, oh);
+                break;
+            case OFPTYPE_GROUP_DESC_STATS_REPLY:
+                note_groups(oc, oh);
+                break;
+            case OFPTYPE_METER_CONFIG_STATS_REPLY:
+                note_meters(oc, oh);
                 break;
             case OFPTYPE_BARRIER_REPLY:
-                handle_barrier_reply(oc, oh->xid);
+                if (oc->state == S_DUMPING
+                    && oh->xid == oc->dump_barrier_xid) {
+                    oc->state = S_IDLE;
+                } else if (oc->state == S_BUNDLE
+                           && oh->xid == oc->bundle.barrier_xid) {
+                    finish_bundle(oc, ft);
+                }
                 break;
             default:
                 /* Bundle replies, packet-ins (dec_ttl on TTL expiry), port
@@ -247,15 +415,15 @@ first_non_meter_mod(struct ovs_list *msgs)
     return msgs;
 }
 
-/* Sends 'msgs' in their order, then a barrier whose reply confirms desired
- * version 'seqno'.  The messages go in one atomic, ordered bundle, except
- * meter mods: ovs-vswitchd (3.1, ofputil_decode_bundle_add()) refuses them
- * inside a bundle with OFPBFC_MSG_UNSUP.  So the meter mods that come before
- * the first other message are sent as plain messages before the bundle and
- * the others as plain messages after it; installed_diff() puts meter adds
- * and modifies first and meter deletes last, so the order is kept. */
+/* Sends 'msgs' in their order, then a barrier.  The messages go in one
+ * atomic, ordered bundle, except meter mods: ovs-vswitchd (3.1,
+ * ofputil_decode_bundle_add()) refuses them inside a bundle with
+ * OFPBFC_MSG_UNSUP.  So the meter mods that come before the first other
+ * message are sent as plain messages before the bundle and the others as
+ * plain messages after it; installed_diff() puts meter adds and modifies
+ * first and meter deletes last, so the order is kept. */
 static void
-send_msgs(struct ofctrl *oc, struct ovs_list *msgs, uint64_t seqno)
+send_msgs(struct ofctrl *oc, struct ovs_list *msgs)
 {
     enum ofp_version version = rconn_get_version(oc->rconn);
     struct ofputil_bundle_ctrl_msg ctrl = {
@@ -264,9 +432,11 @@ send_msgs(struct ofctrl *oc, struct ovs_list *msgs, uint64_t seqno)
         .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
     };
     struct ovs_list after = OVS_LIST_INITIALIZER(&after);
+    struct bundle *b = &oc->bundle;
     size_t n = 0;
     struct ofpbuf *msg;
 
+    b->ctrl_xids[0] = b->ctrl_xids[1] = 0;
     LIST_FOR_EACH_POP (msg, list_node, msgs) {
         if (is_meter_mod(msg)) {
             if (n) {
@@ -278,7 +448,8 @@ send_msgs(struct ofctrl *oc, struct ovs_list *msgs, uint64_t seqno)
         }
         if (!n++) {
             oc->next_bundle_id++;
-            send_msg(oc, ofputil_encode_bundle_ctrl_request(version, &ctrl));
+            b->ctrl_xids[0] = send_msg(
+                oc, ofputil_encode_bundle_ctrl_request(version, &ctrl));
         }
         struct ofputil_bundle_add_msg bam = {
             .bundle_id = ctrl.bundle_id,
@@ -290,7 +461,8 @@ send_msgs(struct ofctrl *oc, struct ovs_list *msgs, uint64_t seqno)
     }
     if (n) {
         ctrl.type = OFPBCT_COMMIT_REQUEST;
-        send_msg(oc, ofputil_encode_bundle_ctrl_request(version, &ctrl));
+        b->ctrl_xids[1] = send_msg(
+            oc, ofputil_encode_bundle_ctrl_request(version, &ctrl));
         COVERAGE_INC(ofctrl_bundle);
         oc->n_bundles++;
         oc->last_bundle_msgs = n;
@@ -298,112 +470,131 @@ send_msgs(struct ofctrl *oc, struct ovs_list *msgs, uint64_t seqno)
     LIST_FOR_EACH_POP (msg, list_node, &after) {
         send_msg(oc, msg);
     }
-
-    struct ofpbuf *barrier = ofputil_encode_barrier_request(version);
-    struct pending_barrier *b = xmalloc(sizeof *b);
-    b->xid = ((struct ofp_header *) barrier->data)->xid;
-    b->seqno = seqno;
-    b->sent = time_msec();
-    ovs_list_push_back(&oc->barriers, &b->node);
-    send_msg(oc, barrier);
+    b->barrier_xid = send_msg(oc, ofputil_encode_barrier_request(version));
+    oc->state = S_BUNDLE;
 }
 
-void
-ofctrl_run(struct ofctrl *oc, const struct flow_table *desired)
+static bool
+has_dirty(const struct flow_table *ft)
 {
-    rconn_run(oc->rconn);
-    if (!ofctrl_is_connected(oc)) {
-        return;
-    }
+    return (!ovs_list_is_empty(&ft->dirty_flows)
+            || !ovs_list_is_empty(&ft->groups.dirty)
+            || !ovs_list_is_empty(&ft->meters.dirty));
+}
 
-    unsigned int conn_seqno = rconn_get_connection_seqno(oc->rconn);
-    if (conn_seqno != oc->conn_seqno) {
-        /* The switch may have restarted: what it holds is unknown. */
-        COVERAGE_INC(ofctrl_reconnect);
-        oc->conn_seqno = conn_seqno;
-        oc->n_connections++;
-        oc->need_full = true;
-        oc->retry_at = 0;
-        clear_barriers(oc);
-        VLOG_INFO("connected to the switch (connection %"PRIu64")",
-                  oc->n_connections);
-    }
+static bool
+delete_prev_pending(const struct ofctrl *oc)
+{
+    return oc->synced && oc->prev_round && !oc->prev_round_deleted;
+}
 
-    receive(oc);
-
-    bool delete_prev = (oc->synced && oc->prev_round
-                        && !oc->prev_round_deleted);
-    if (oc->need_full && time_msec() < oc->retry_at) {
-        return;
+/* True if there is something to send now. */
+static bool
+want_send(const struct ofctrl *oc, const struct flow_table *ft)
+{
+    if (oc->state != S_IDLE) {
+        return false;
     }
-    if (!oc->need_full && !delete_prev
-        && desired->seqno == oc->sent_seqno) {
-        return;
+    if (oc->need_full) {
+        return time_msec() >= oc->retry_at;
     }
+    return (delete_prev_pending(oc) || has_dirty(ft)
+            || ft->seqno != oc->sent_seqno);
+}
 
+/* Computes and sends the next bundle. */
+static void
+sync_flows(struct ofctrl *oc, struct flow_table *ft)
+{
     enum ofp_version version = rconn_get_version(oc->rconn);
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
     struct ovs_list head = OVS_LIST_INITIALIZER(&head);
-    struct ofpbuf *delete_meters = NULL;
-    if (oc->need_full) {
-        installed_clear(&oc->installed);
-        if (oc->synced) {
-            /* The meter delete goes before the bundle (see send_msgs()),
-             * which briefly drops the flows that use meters: the switch
-             * deletes them with their meter.  The bundle puts them back. */
-            delete_meters = installed_encode_delete_all_meters(version);
-            struct ofpbuf *m = installed_encode_delete_all_flows(version);
-            ovs_list_push_back(&head, &m->list_node);
-            m = installed_encode_delete_all_groups(version);
-            ovs_list_push_back(&head, &m->list_node);
-            oc->installed.meters_unknown = false;
-            delete_prev = oc->prev_round != 0;
-        } else {
-            /* Keep the previous run's flows; replace this run's own, which
-             * an earlier connection may have left. */
-            struct ofpbuf *m = installed_encode_delete_round(version,
-                                                             oc->round);
-            ovs_list_push_back(&head, &m->list_node);
-            /* Meters stay too: the previous run's flows may use them. */
-            oc->installed.meters_unknown = true;
-        }
+    struct bundle *b = &oc->bundle;
+    bool full = oc->need_full;
+    bool delete_prev = delete_prev_pending(oc) || (full && oc->synced
+                                                    && oc->prev_round);
+
+    if (full) {
+        /* Once synced, start from an empty table; before that, keep the
+         * previous run's flows and replace this run's own, which an
+         * earlier connection may have left. */
+        installed_clear_flows(&oc->installed);
+        struct ofpbuf *m = (oc->synced
+                            ? installed_encode_delete_all_flows(version)
+                            : installed_encode_delete_round(version,
+                                                            oc->round));
+        ovs_list_push_back(&head, &m->list_node);
         oc->need_full = false;
     }
 
-    installed_diff(&oc->installed, desired, oc->round, version, &msgs,
-                   &oc->totals);
-    /* The deletes of a full resync go after the meter adds, which cannot be
-     * in the bundle, and first in it; the delete of all meters before the
-     * adds. */
-    struct ovs_list *pos = first_non_meter_mod(&msgs);
+    installed_txn_init(&b->txn);
+    installed_diff(&oc->installed, ft, full ? DIFF_FULL : DIFF_DIRTY,
+                   oc->synced && (full || delete_prev), oc->round, version,
+                   &msgs, &b->txn, &oc->totals);
+    /* The deletes of a full resync go first in the bundle, after the meter
+     * mods, which cannot be in it. */
     if (!ovs_list_is_empty(&head)) {
-        ovs_list_splice(pos, ovs_list_front(&head), &head);
-    }
-    if (delete_meters) {
-        ovs_list_push_front(&msgs, &delete_meters->list_node);
+        ovs_list_splice(first_non_meter_mod(&msgs), ovs_list_front(&head),
+                        &head);
     }
     if (delete_prev) {
         struct ofpbuf *m = installed_encode_delete_round(version,
                                                          oc->prev_round);
-        ovs_list_push_back(&msgs, &m->list_node);
+        /* After the group deletes, before the meter deletes. */
+        struct ovs_list *pos = &msgs;
+        struct ofpbuf *last;
+        LIST_FOR_EACH_REVERSE (last, list_node, &msgs) {
+            if (!is_meter_mod(last)) {
+                break;
+            }
+            pos = &last->list_node;
+        }
+        ovs_list_insert(pos, &m->list_node);
         oc->prev_round_deleted = true;
-        VLOG_INFO("deleting the flows of round %"PRIu16, oc->prev_round);
+        VLOG_INFO("deleting the flows, groups and meters of round %"PRIu16,
+                  oc->prev_round);
     }
-    send_msgs(oc, &msgs, desired->seqno);
-    oc->sent_seqno = desired->seqno;
+
+    b->seqno = ft->seqno;
+    b->full = full;
+    b->deletes_prev = delete_prev;
+    b->refused = b->unexplained = false;
+    b->n_set_aside = 0;
+    b->sent = time_msec();
+    send_msgs(oc, &msgs);
+    oc->sent_seqno = ft->seqno;
 }
 
 void
-ofctrl_wait(struct ofctrl *oc, const struct flow_table *desired)
+ofctrl_run(struct ofctrl *oc, struct flow_table *ft)
+{
+    rconn_run(oc->rconn);
+    if (!ofctrl_is_connected(oc)) {
+        oc->state = S_DISCONNECTED;
+        return;
+    }
+
+    unsigned int conn_seqno = rconn_get_connection_seqno(oc->rconn);
+    if (conn_seqno != oc->conn_seqno || oc->state == S_DISCONNECTED) {
+        oc->conn_seqno = conn_seqno;
+        start_connection(oc);
+    }
+
+    receive(oc, ft);
+    if (want_send(oc, ft)) {
+        sync_flows(oc, ft);
+    }
+}
+
+void
+ofctrl_wait(struct ofctrl *oc, const struct flow_table *ft)
 {
     rconn_run_wait(oc->rconn);
     rconn_recv_wait(oc->rconn);
-    if (ofctrl_is_connected(oc)) {
-        if (oc->need_full && oc->retry_at) {
+    if (ofctrl_is_connected(oc) && oc->state == S_IDLE) {
+        if (oc->need_full && oc->retry_at > time_msec()) {
             poll_timer_wait_until(oc->retry_at);
-        } else if (oc->need_full || desired->seqno != oc->sent_seqno
-                   || (oc->synced && oc->prev_round
-                       && !oc->prev_round_deleted)) {
+        } else if (want_send(oc, ft)) {
             poll_immediate_wake();
         }
     }
@@ -414,6 +605,7 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
 {
     ds_put_format(s, "connected: %s\n",
                   ofctrl_is_connected(oc) ? "yes" : "no");
+    ds_put_format(s, "state: %s\n", state_name(oc->state));
     ds_put_format(s, "connections: %"PRIu64"\n", oc->n_connections);
     ds_put_format(s, "round: %"PRIu16"\n", oc->round);
     if (oc->prev_round) {
@@ -423,30 +615,31 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
     ds_put_format(s, "synced: %s\n", oc->synced ? "yes" : "no");
     ds_put_format(s, "installed flows: %"PRIuSIZE"\n",
                   installed_count(&oc->installed));
+    ds_put_format(s, "installed groups: %"PRIuSIZE"\n",
+                  installed_count_groups(&oc->installed));
     ds_put_format(s, "installed meters: %"PRIuSIZE"\n",
                   installed_count_meters(&oc->installed));
     ds_put_format(s, "bundles sent: %"PRIu64"\n", oc->n_bundles);
+    ds_put_format(s, "bundles refused: %"PRIu64"\n", oc->n_bundles_refused);
     ds_put_format(s, "messages sent: %"PRIu64"\n", oc->n_msgs);
-    ds_put_format(s, "flows added: %"PRIu64"\n", oc->totals.flows_added);
-    ds_put_format(s, "flows modified: %"PRIu64"\n",
-                  oc->totals.flows_modified);
-    ds_put_format(s, "flows deleted: %"PRIu64"\n", oc->totals.flows_deleted);
-    ds_put_format(s, "groups added: %"PRIu64"\n", oc->totals.groups_added);
-    ds_put_format(s, "groups modified: %"PRIu64"\n",
-                  oc->totals.groups_modified);
-    ds_put_format(s, "groups deleted: %"PRIu64"\n",
-                  oc->totals.groups_deleted);
-    ds_put_format(s, "meters added: %"PRIu64"\n", oc->totals.meters_added);
-    ds_put_format(s, "meters modified: %"PRIu64"\n",
-                  oc->totals.meters_modified);
-    ds_put_format(s, "meters deleted: %"PRIu64"\n",
-                  oc->totals.meters_deleted);
+    const struct diff_stats *t = &oc->totals;
+    ds_put_format(s, "flows added: %"PRIu64"\n", t->flows_added);
+    ds_put_format(s, "flows modified: %"PRIu64"\n", t->flows_modified);
+    ds_put_format(s, "flows deleted: %"PRIu64"\n", t->flows_deleted);
+    ds_put_format(s, "groups added: %"PRIu64"\n", t->groups_added);
+    ds_put_format(s, "groups modified: %"PRIu64"\n", t->groups_modified);
+    ds_put_format(s, "groups deleted: %"PRIu64"\n", t->groups_deleted);
+    ds_put_format(s, "meters added: %"PRIu64"\n", t->meters_added);
+    ds_put_format(s, "meters modified: %"PRIu64"\n", t->meters_modified);
+    ds_put_format(s, "meters deleted: %"PRIu64"\n", t->meters_deleted);
     ds_put_format(s, "last bundle messages: %"PRIuSIZE"\n",
                   oc->last_bundle_msgs);
     ds_put_format(s, "last sync duration: %lld ms\n", oc->last_sync_ms);
     ds_put_format(s, "max sync duration: %lld ms\n", oc->max_sync_ms);
     ds_put_format(s, "installed version: %"PRIu64"\n", oc->installed_seqno);
     ds_put_format(s, "errors: %"PRIu64"\n", oc->n_errors);
+    ds_put_format(s, "owners set aside by errors: %"PRIu64"\n",
+                  oc->n_set_aside);
     if (oc->last_error) {
         ds_put_format(s, "last error: %s\n", oc->last_error);
     }

@@ -2,25 +2,32 @@
  * The flow controller: one OpenFlow 1.5 connection to a bridge that it
  * keeps matching a desired flow table.
  *
- * Each change to the desired table is sent as the difference against what
- * is installed, in one ordered, atomic bundle followed by a barrier.  On
- * every (re)connection the switch's state is unknown (ovs-vswitchd forgets
- * its flows when it restarts), so the whole desired table is sent again:
+ * At every (re)connection the switch's state is unknown (ovs-vswitchd
+ * forgets its flows when it restarts), so the controller first asks the
+ * switch which groups and meters it holds, then sends the whole desired
+ * table:
  *
  *   - once the agent has said its inputs are complete (ofctrl_set_synced()),
- *     as delete-all plus the full set, in one bundle;
+ *     as delete-all-flows plus the full set, with groups and meters nobody
+ *     wants deleted, in one bundle;
  *   - before that, as the full set alone, stamped with this run's round;
- *     flows left by the previous run (the previous round) stay until the
- *     agent is synced, then go by cookie mask in the bundle that follows,
- *     so traffic never sees a table without them.
+ *     flows, groups and meters left by the previous run stay until the
+ *     agent is synced, then go (flows by cookie mask) in the bundle that
+ *     follows, so traffic never sees a table without them.
+ *
+ * After that, each change is sent as the difference against what is
+ * installed, in one ordered, atomic bundle followed by a barrier, one
+ * bundle at a time.  The installed table and the installed version move on
+ * only when the barrier confirms a bundle the switch applied.  When the
+ * switch refuses a message, the owner of that message (found by the
+ * message's xid, whose cookie names it) is set aside in the desired table
+ * with the switch's error, and the rest is sent again at once; an error
+ * that names no owner is retried as a full resynchronisation with
+ * exponential backoff.
  *
  * Meters are the exception to "one bundle": ovs-vswitchd refuses meter mods
  * inside bundles, so they go as plain messages, adds and modifies before the
- * bundle and deletes after it.  A full resync once synced deletes all meters
- * before the bundle, which makes the switch drop the flows that use them
- * until the bundle puts them back.  Before that, meters an earlier run left
- * stay; those that are still wanted are overwritten (add, then modify), the
- * others stay until the next synced full resync.
+ * bundle and deletes after it.
  */
 #ifndef TENDRIL_FLOWS_OFCTRL_H
 #define TENDRIL_FLOWS_OFCTRL_H 1
@@ -35,7 +42,7 @@ struct ofctrl *ofctrl_create(const char *target, uint16_t round,
                              uint16_t prev_round);
 void ofctrl_destroy(struct ofctrl *);
 
-void ofctrl_run(struct ofctrl *, const struct flow_table *);
+void ofctrl_run(struct ofctrl *, struct flow_table *);
 void ofctrl_wait(struct ofctrl *, const struct flow_table *);
 
 void ofctrl_set_synced(struct ofctrl *);

@@ -13,6 +13,12 @@ tests_unit_test_flows_SOURCES = tests/unit/test-flows.c
 tests_unit_test_flows_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_flows_LDADD = flows/libtendril-flows.a $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test-ofctrl
+tests_unit_test_ofctrl_SOURCES = tests/unit/test-ofctrl.c \
+	tests/unit/dummy-switch.c tests/unit/dummy-switch.h
+tests_unit_test_ofctrl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ofctrl_LDADD = flows/libtendril-flows.a $(UNIT_LDADD)
+
 check_PROGRAMS += tests/unit/test-ipam
 tests_unit_test_ipam_SOURCES = tests/unit/test-ipam.c
 tests_unit_test_ipam_CFLAGS = $(UNIT_CFLAGS)

@@ -17,6 +17,7 @@
 #include "flow.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-meter.h"
@@ -109,13 +110,26 @@ capture(struct ovs_list *msgs)
     return ds_steal_cstr(&s);
 }
 
+/* Diffs 'ft' against 'in' in 'mode', as if the switch applied every
+ * message, and returns the messages as capture() prints them. */
 static char *
-diff(struct installed *in, const struct flow_table *ft, uint16_t round,
-     struct diff_stats *stats)
+diff_mode(struct installed *in, struct flow_table *ft, enum diff_mode mode,
+          bool prune, uint16_t round, struct diff_stats *stats)
 {
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
-    installed_diff(in, ft, round, OFP15_VERSION, &msgs, stats);
+    struct installed_txn txn;
+    installed_txn_init(&txn);
+    installed_diff(in, ft, mode, prune, round, OFP15_VERSION, &msgs, &txn,
+                   stats);
+    installed_commit(in, &txn);
     return capture(&msgs);
+}
+
+static char *
+diff(struct installed *in, struct flow_table *ft, uint16_t round,
+     struct diff_stats *stats)
+{
+    return diff_mode(in, ft, DIFF_DIRTY, false, round, stats);
 }
 
 static void
@@ -255,8 +269,10 @@ test_diff(void **state)
     assert_int_equal(stats.flows_deleted, 1);
     assert_int_equal(stats.flows_added, 3);
 
-    /* A new round re-adds every flow with its new cookie. */
-    out = diff(&in, &ft, 4, &stats);
+    /* A full diff in a new round re-adds every flow with its new
+     * cookie. */
+    installed_clear_flows(&in);
+    out = diff_mode(&in, &ft, DIFF_FULL, false, 4, &stats);
     size_t adds = 0;
     for (const char *p = out; (p = strstr(p, "ADD cookie=0x4")); p++) {
         adds++;
@@ -329,7 +345,7 @@ test_meters_table(void **state)
     ok(flow_table_add_meter(&ft, "policy/a", COOKIE_POLICY, 3,
                             "pktps,band=type=drop,rate=%d", 1000));
     assert_true(ft.seqno > seqno);
-    const struct desired_meter *m = flow_table_find_meter(&ft, 3);
+    const struct desired_obj *m = flow_table_find_meter(&ft, 3);
     assert_non_null(m);
     assert_string_equal(m->spec, "pktps,band=type=drop,rate=1000");
     assert_string_equal(m->owner->name, "policy/a");
@@ -386,7 +402,7 @@ test_meters_table(void **state)
     assert_non_null(error);
     free(error);
     assert_null(flow_table_find_meter(&ft, 4));
-    assert_int_equal(hmap_count(&ft.meters), 1);
+    assert_int_equal(hmap_count(&ft.meters.map), 1);
     assert_int_equal(hmap_count(&ft.owners), 1);
 
     /* The dump lists groups, then meters, each sorted by id. */
@@ -428,7 +444,8 @@ test_meters_table(void **state)
     ok(flow_table_add_meter(&ft, "policy/b", COOKIE_POLICY, 3,
                             "pktps,band=type=drop,rate=1"));
     flow_table_remove_owner(&ft, "policy/b");
-    assert_int_equal(hmap_count(&ft.meters), 0);
+    flow_table_clear_dirty(&ft);    /* Frees the tombstones. */
+    assert_int_equal(hmap_count(&ft.meters.map), 0);
     assert_int_equal(hmap_count(&ft.owners), 0);
 
     /* An owner with only a meter is a real owner, freed on destroy. */
@@ -490,41 +507,26 @@ test_diff_meters(void **state)
     assert_int_equal(stats.meters_deleted, 1);
     assert_int_equal(installed_count_meters(&in), 0);
 
-    /* When the switch may hold meters of an earlier run, a new meter is an
-     * add followed by a modify; known meters are not resent. */
+    /* A meter the switch was found to hold (at connection) is modified,
+     * not added; known meters are not resent. */
+    installed_note_meter(&in, 6);
     ok(flow_table_add_meter(&ft, "policy/np", COOKIE_POLICY, 6,
                             "kbps,band=type=drop,rate=10"));
-    in.meters_unknown = true;
     out = diff(&in, &ft, 1, &stats);
-    assert_string_equal(out,
-                        "METER ADD 0x6 flags=0x1 band=1/10/0\n"
-                        "METER MOD 0x6 flags=0x1 band=1/10/0\n");
+    assert_string_equal(out, "METER MOD 0x6 flags=0x1 band=1/10/0\n");
     free(out);
     out = diff(&in, &ft, 1, &stats);
     assert_string_equal(out, "");
     free(out);
-    assert_int_equal(stats.meters_added, 2);
 
-    /* installed_clear() forgets the meters: all are added again. */
+    /* installed_clear() forgets the meters: a full diff adds all again. */
     installed_clear(&in);
-    in.meters_unknown = false;
-    out = diff(&in, &ft, 1, &stats);
+    out = diff_mode(&in, &ft, DIFF_FULL, false, 1, &stats);
     assert_string_equal(out, "METER ADD 0x6 flags=0x1 band=1/10/0\n");
     free(out);
 
     installed_destroy(&in);
     flow_table_destroy(&ft);
-}
-
-static void
-test_delete_all_meters_encoding(void **state)
-{
-    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
-    struct ofpbuf *m = installed_encode_delete_all_meters(OFP15_VERSION);
-    ovs_list_push_back(&msgs, &m->list_node);
-    char *out = capture(&msgs);
-    assert_string_equal(out, "METER DEL 0xffffffff\n");
-    free(out);
 }
 
 static void
@@ -537,6 +539,270 @@ test_delete_round_encoding(void **state)
     assert_string_equal(out,
                         "DELALL cookie=0x5000000000000/0xffff000000000000\n");
     free(out);
+}
+
+/* Several owners contribute conjunction() actions to one match: the flow
+ * carries them merged and sorted, and an owner's departure modifies it. */
+static void
+test_conjunction(void **state)
+{
+    struct flow_table ft;
+    struct installed in;
+    struct diff_stats stats = { 0 };
+    flow_table_init(&ft);
+    installed_init(&in);
+
+    ok(flow_table_add(&ft, "policy/b", COOKIE_POLICY, TABLE_INGRESS_RULE,
+                      200, "ip,nw_src=10.0.0.1 actions=conjunction(9,1/2)"));
+    ok(flow_table_add(&ft, "policy/a", COOKIE_POLICY, TABLE_INGRESS_RULE,
+                      200, "ip,nw_src=10.0.0.1 actions=conjunction(3,2/3),"
+                      "conjunction(9,1/2)"));
+    assert_int_equal(flow_table_count(&ft), 1);
+    assert_int_equal(flow_table_count_owner(&ft, "policy/a"), 1);
+    assert_int_equal(flow_table_count_owner(&ft, "policy/b"), 1);
+    char *out = diff(&in, &ft, 1, &stats);
+    assert_non_null(strstr(out, "ADD cookie="));
+    assert_non_null(strstr(out, "nw_src=10.0.0.1 actions=conjunction(3,2/3),"
+                           "conjunction(9,1/2)\n"));
+    free(out);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_dump(&ft, "policy/b", true, &s);
+    assert_non_null(strstr(ds_cstr(&s), "(policy/b,policy/a)"));
+    ds_destroy(&s);
+
+    /* A flow that is not conjunctive cannot share the key. */
+    char *error = flow_table_add(&ft, "pod/x", COOKIE_POD,
+                                 TABLE_INGRESS_RULE, 200,
+                                 "ip,nw_src=10.0.0.1 actions=drop");
+    assert_non_null(error);
+    assert_non_null(strstr(error, "already owned by policy/"));
+    free(error);
+
+    /* One owner leaves: the shared flow is modified in place. */
+    flow_table_remove_owner(&ft, "policy/a");
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "MOD table=IngressRule, priority=200,ip,"
+                        "nw_src=10.0.0.1 actions=conjunction(9,1/2)\n");
+    free(out);
+
+    /* An owner changing its part is a modify too. */
+    ok(flow_table_add(&ft, "policy/b", COOKIE_POLICY, TABLE_INGRESS_RULE,
+                      200, "ip,nw_src=10.0.0.1 actions=conjunction(9,1/2),"
+                      "conjunction(4,1/2)"));
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "MOD table=IngressRule, priority=200,ip,"
+                        "nw_src=10.0.0.1 actions=conjunction(4,1/2),"
+                        "conjunction(9,1/2)\n");
+    free(out);
+
+    /* The last one leaves: the flow goes. */
+    flow_table_remove_owner(&ft, "policy/b");
+    out = diff(&in, &ft, 1, &stats);
+    assert_non_null(strstr(out, "DEL table=IngressRule"));
+    free(out);
+    assert_int_equal(flow_table_count(&ft), 0);
+    assert_int_equal(installed_count(&in), 0);
+
+    installed_destroy(&in);
+    flow_table_destroy(&ft);
+}
+
+/* An owner set aside counts as absent until it changes. */
+static void
+test_set_aside(void **state)
+{
+    struct flow_table ft;
+    struct installed in;
+    struct diff_stats stats = { 0 };
+    flow_table_init(&ft);
+    installed_init(&in);
+
+    ok(flow_table_add(&ft, "pod/a", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=1 actions=goto_table:SpoofGuard"));
+    ok(flow_table_add(&ft, "pod/b", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=2 actions=goto_table:SpoofGuard"));
+    ok(flow_table_add_group(&ft, "pod/b", COOKIE_POD, 4,
+                            "type=all,bucket=actions=drop"));
+    free(diff(&in, &ft, 1, &stats));
+    assert_int_equal(installed_count(&in), 2);
+
+    uint64_t seqno = ft.seqno;
+    struct ds names = DS_EMPTY_INITIALIZER;
+    flow_table_set_aside(&ft, hash_string("pod/b", 0), "refused", &names);
+    assert_string_equal(ds_cstr(&names), "pod/b");
+    ds_destroy(&names);
+    assert_true(ft.seqno > seqno);
+    assert_string_equal(flow_table_owner_error(&ft, "pod/b"), "refused");
+    assert_null(flow_table_owner_error(&ft, "pod/a"));
+    char *out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "DEL table=Classifier, priority=100,in_port=2 "
+                        "actions=drop\nGROUP DEL 4\n");
+    free(out);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_format_set_aside(&ft, &s);
+    assert_string_equal(ds_cstr(&s),
+                        "owners set aside: 1\n  pod/b: refused\n");
+    ds_destroy(&s);
+
+    /* A change to the owner tries it again, whole. */
+    ok(flow_table_add(&ft, "pod/b", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=2 actions=drop"));
+    assert_null(flow_table_owner_error(&ft, "pod/b"));
+    out = diff(&in, &ft, 1, &stats);
+    assert_non_null(strstr(out, "GROUP ADD_OR_MOD 4\n"));
+    assert_non_null(strstr(out, "in_port=2 actions=drop\n"));
+    free(out);
+    assert_int_equal(ft.n_set_aside, 0);
+
+    installed_destroy(&in);
+    flow_table_destroy(&ft);
+}
+
+/* A message the switch refused leaves the installed table alone, and
+ * marking the transaction brings it into the next diff again. */
+static void
+test_txn_failure(void **state)
+{
+    struct flow_table ft;
+    struct installed in;
+    struct diff_stats stats = { 0 };
+    flow_table_init(&ft);
+    installed_init(&in);
+
+    ok(flow_table_add(&ft, "pod/a", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=1 actions=goto_table:SpoofGuard"));
+    ok(flow_table_add(&ft, "pod/b", COOKIE_POD, TABLE_CLASSIFIER, 100,
+                      "in_port=2 actions=goto_table:SpoofGuard"));
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    struct installed_txn txn;
+    installed_txn_init(&txn);
+    installed_diff(&in, &ft, DIFF_DIRTY, false, 1, OFP15_VERSION, &msgs,
+                   &txn, &stats);
+    assert_int_equal(txn.n_ops, 2);
+
+    /* The first message fails: the other one is applied. */
+    struct ofpbuf *first = CONTAINER_OF(ovs_list_front(&msgs),
+                                        struct ofpbuf, list_node);
+    ovs_be32 xid = ((struct ofp_header *) first->data)->xid;
+    uint32_t object_id = 0;
+    assert_true(installed_txn_fail(&txn, xid, &object_id));
+    assert_true(object_id == hash_string("pod/a", 0)
+                || object_id == hash_string("pod/b", 0));
+    assert_false(installed_txn_fail(&txn, htonl(12345678), &object_id));
+    installed_txn_mark(&txn, &ft);
+    installed_commit(&in, &txn);
+    free(capture(&msgs));
+    assert_int_equal(installed_count(&in), 1);
+
+    /* Marked again: the next diff sends just the missing one. */
+    char *out = diff(&in, &ft, 1, &stats);
+    size_t n = 0;
+    for (const char *p = out; (p = strchr(p, '\n')); p++) {
+        n++;
+    }
+    assert_int_equal(n, 1);
+    free(out);
+    assert_int_equal(installed_count(&in), 2);
+
+    /* A refused bundle: nothing applied, everything marked again. */
+    flow_table_remove_owner(&ft, "pod/a");
+    installed_txn_init(&txn);
+    installed_diff(&in, &ft, DIFF_DIRTY, false, 1, OFP15_VERSION, &msgs,
+                   &txn, &stats);
+    free(capture(&msgs));
+    installed_txn_mark(&txn, &ft);
+    installed_txn_destroy(&txn);
+    assert_int_equal(installed_count(&in), 2);
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "DEL table=Classifier, priority=100,in_port=1 "
+                        "actions=drop\n");
+    free(out);
+
+    installed_destroy(&in);
+    flow_table_destroy(&ft);
+}
+
+/* The diff looks only at what changed: one changed flow among many is one
+ * message, and an unchanged table sends nothing. */
+static void
+test_diff_is_incremental(void **state)
+{
+    struct flow_table ft;
+    struct installed in;
+    struct diff_stats stats = { 0 };
+    flow_table_init(&ft);
+    installed_init(&in);
+
+    for (int i = 0; i < 5000; i++) {
+        char owner[32];
+        snprintf(owner, sizeof owner, "pod/%d", i / 100);
+        ok(flow_table_add(&ft, owner, COOKIE_POD, TABLE_L3_FORWARDING, 100,
+                          "ip,nw_dst=10.1.%d.%d actions=goto_table:L3DecTTL",
+                          i / 256, i % 256));
+    }
+    free(diff(&in, &ft, 1, &stats));
+    assert_int_equal(installed_count(&in), 5000);
+    assert_true(ovs_list_is_empty(&ft.dirty_flows));
+
+    ok(flow_table_add(&ft, "pod/7", COOKIE_POD, TABLE_L3_FORWARDING, 100,
+                      "ip,nw_dst=10.1.2.200 actions=drop"));
+    assert_int_equal(ovs_list_size(&ft.dirty_flows), 1);
+    char *out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "MOD table=L3Forwarding, priority=100,ip,"
+                        "nw_dst=10.1.2.200 actions=drop\n");
+    free(out);
+    /* Removing and re-adding the same flow before a diff is no change. */
+    flow_table_remove_owner(&ft, "pod/8");
+    for (int i = 800; i < 900; i++) {
+        ok(flow_table_add(&ft, "pod/8", COOKIE_POD, TABLE_L3_FORWARDING, 100,
+                          "ip,nw_dst=10.1.%d.%d actions=goto_table:L3DecTTL",
+                          i / 256, i % 256));
+    }
+    out = diff(&in, &ft, 1, &stats);
+    assert_string_equal(out, "");
+    free(out);
+    /* The tombstones are gone with the diff. */
+    assert_int_equal(hmap_count(&ft.flows), 5000);
+
+    installed_destroy(&in);
+    flow_table_destroy(&ft);
+}
+
+/* Flows built without text are the same as parsed ones. */
+static void
+test_add_built(void **state)
+{
+    struct flow_table ft;
+    flow_table_init(&ft);
+
+    struct match match;
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, htonl(0x0a000005));
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 64);
+    ofpact_put_GOTO_TABLE(&ofpacts)->table_id = TABLE_L3_DEC_TTL;
+    ok(flow_table_add_flow(&ft, "pod/a", COOKIE_POD, TABLE_L3_FORWARDING,
+                           100, &match, ofpacts.data, ofpacts.size));
+    /* The same flow as text is no change. */
+    uint64_t seqno = ft.seqno;
+    ok(flow_table_add(&ft, "pod/a", COOKIE_POD, TABLE_L3_FORWARDING, 100,
+                      "ip,nw_dst=10.0.0.5 actions=goto_table:L3DecTTL"));
+    assert_true(ft.seqno == seqno);
+    assert_int_equal(flow_table_count(&ft), 1);
+    char *error = flow_table_add_flow(&ft, "pod/b", COOKIE_POD,
+                                      TABLE_L3_FORWARDING, 100, &match,
+                                      ofpacts.data, ofpacts.size);
+    assert_non_null(error);
+    assert_non_null(strstr(error, "pod/b: flow \"table=L3Forwarding, "
+                           "priority=100,ip,nw_dst=10.0.0.5 actions="
+                           "goto_table:L3DecTTL\" is already owned by "
+                           "pod/a"));
+    free(error);
+    ofpbuf_uninit(&ofpacts);
+    flow_table_destroy(&ft);
 }
 
 /* Compares 'actual' with the golden file tests/fixtures/flows/NAME, or
@@ -690,8 +956,12 @@ main(void)
         cmocka_unit_test(test_diff_groups),
         cmocka_unit_test(test_meters_table),
         cmocka_unit_test(test_diff_meters),
-        cmocka_unit_test(test_delete_all_meters_encoding),
         cmocka_unit_test(test_delete_round_encoding),
+        cmocka_unit_test(test_conjunction),
+        cmocka_unit_test(test_set_aside),
+        cmocka_unit_test(test_txn_failure),
+        cmocka_unit_test(test_diff_is_incremental),
+        cmocka_unit_test(test_add_built),
         cmocka_unit_test(test_static_golden),
         cmocka_unit_test(test_pod_golden),
         cmocka_unit_test(test_peer_golden),
