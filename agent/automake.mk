@@ -2,10 +2,18 @@
 # is a library that the unit tests link too.
 noinst_LIBRARIES += agent/libtendril-agent.a
 agent_libtendril_agent_a_SOURCES = \
-	agent/agent.c agent/agent.h \
+	agent/agent.c agent/agent.h agent/agent-int.h \
+	agent/attachments.c agent/attachments.h \
+	agent/cni-handlers.c \
 	agent/cni-server.c agent/cni-server.h \
 	agent/config.c agent/config.h \
-	agent/nodes.c agent/nodes.h
+	agent/feature.h \
+	agent/gateway.c agent/gateway.h \
+	agent/inspect.c \
+	agent/k8s-format.c agent/k8s-format.h \
+	agent/nodes.c \
+	agent/pod-cidr.c agent/pod-cidr.h \
+	agent/pods.c
 agent_libtendril_agent_a_SOURCES += agent/k8s-cache.c agent/k8s-cache.h
 agent_libtendril_agent_a_SOURCES += agent/k8s-client.c agent/k8s-client.h
 

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/agent-protocol.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
@@ -113,7 +114,7 @@ cni_request_deadline(const struct cni_request *req)
 void
 cni_request_reply(struct cni_request *req, json_t *result)
 {
-    json_t *reply = json_pack("{s:o}", "result", result);
+    json_t *reply = json_pack("{s:o}", AP_RESULT, result);
     char *text = json_dumps(reply, JSON_COMPACT);
     json_decref(reply);
     ds_put_format(&req->out, "%s\n", text);
@@ -126,11 +127,11 @@ void
 cni_request_error(struct cni_request *req, int code, const char *msg,
                   const char *details)
 {
-    json_t *error = json_pack("{s:i,s:s}", "code", code, "msg", msg);
+    json_t *error = json_pack("{s:i,s:s}", AP_CODE, code, AP_MSG, msg);
     if (details && *details) {
-        json_object_set_new(error, "details", json_pack("s", details));
+        json_object_set_new(error, AP_DETAILS, json_pack("s", details));
     }
-    json_t *reply = json_pack("{s:o}", "error", error);
+    json_t *reply = json_pack("{s:o}", AP_ERROR, error);
     char *text = json_dumps(reply, JSON_COMPACT);
     json_decref(reply);
     ds_put_format(&req->out, "%s\n", text);

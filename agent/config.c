@@ -39,6 +39,22 @@ agent_config_destroy(struct agent_config *c)
     free(c->state_dir);
 }
 
+/* Initializes 'dst' as a deep copy of 'src'. */
+void
+agent_config_clone(struct agent_config *dst, const struct agent_config *src)
+{
+    *dst = *src;
+    dst->node_name = nullable_xstrdup(src->node_name);
+    dst->kubeconfig = nullable_xstrdup(src->kubeconfig);
+    dst->ovsdb = nullable_xstrdup(src->ovsdb);
+    dst->ovs_rundir = nullable_xstrdup(src->ovs_rundir);
+    dst->bridge = nullable_xstrdup(src->bridge);
+    dst->datapath_type = nullable_xstrdup(src->datapath_type);
+    dst->tunnel_type = nullable_xstrdup(src->tunnel_type);
+    dst->cni_socket = nullable_xstrdup(src->cni_socket);
+    dst->state_dir = nullable_xstrdup(src->state_dir);
+}
+
 static void
 replace(char **field, const char *value)
 {

@@ -36,6 +36,7 @@ struct agent_config {
 
 void agent_config_init(struct agent_config *);
 void agent_config_destroy(struct agent_config *);
+void agent_config_clone(struct agent_config *, const struct agent_config *);
 char *agent_config_load_file(struct agent_config *, const char *path)
     OVS_WARN_UNUSED_RESULT;
 char *agent_config_set(struct agent_config *, const char *field,

@@ -1,10 +1,11 @@
 #include "ovs-config.h"
-#include "agent/nodes.h"
+#include "agent/feature.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/config.h"
 #include "agent/k8s-cache.h"
 #include "flows/flow-table.h"
 #include "flows/pipeline.h"
@@ -16,7 +17,9 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb/bridge.h"
+#include "openvswitch/poll-loop.h"
 #include "sset.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(nodes);
@@ -64,7 +67,7 @@ static const struct k8s_cache_handlers node_handlers = {
     .deleted = node_added,
 };
 
-struct node_routes *
+static struct node_routes *
 node_routes_create(struct k8s_cache *cache, const char *self, bool encap)
 {
     struct node_routes *nr = xzalloc(sizeof *nr);
@@ -86,7 +89,7 @@ peer_free(struct peer *p)
     free(p);
 }
 
-void
+static void
 node_routes_destroy(struct node_routes *nr)
 {
     if (nr) {
@@ -149,12 +152,37 @@ peer_withdraw(struct node_routes *nr, struct peer *p, struct flow_table *ft,
     }
 }
 
+/* Makes the kernel resolve the underlay neighbour through which 'p' is
+ * reached, so that its link-layer address is known before the first packet
+ * needs it: on the userspace datapath OVS learns it from the ARP reply that
+ * crosses br-phy, and without it the first tunnel packet to a new peer is
+ * dropped while OVS resolves the neighbour itself. */
+static void
+peer_resolve(const struct peer *p, struct link_ns *ns)
+{
+    int ifindex;
+    struct ipaddr next_hop;
+    int error = (!ns ? 0
+                 : link_route_get(ns, &p->net.ip, &ifindex, &next_hop));
+    if (ns && !error) {
+        error = link_neigh_resolve(ns, ifindex, &next_hop);
+    }
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 60);
+        VLOG_WARN_RL(&rl, "node %s: resolving its neighbour failed (%s)",
+                     p->name, ovs_strerror(error));
+    }
+}
+
 static void
 peer_install(struct node_routes *nr, struct peer *p, struct flow_table *ft,
              const struct node_net *node, struct link_ns *ns, int gw_ifindex)
 {
     free(p->error);
     p->error = NULL;
+    if (!p->flows || !p->route) {
+        peer_resolve(p, ns);
+    }
     if (nr->encap && !p->flows) {
         char *error = peer_flows_add(ft, p->owner, node, &p->net);
         if (error) {
@@ -204,7 +232,7 @@ peer_from_node(const struct k8s_node *n, struct peer_net *net,
     return !*why;
 }
 
-void
+static void
 node_routes_run(struct node_routes *nr, struct flow_table *ft,
                 const struct node_net *node, bool node_changed)
 {
@@ -288,7 +316,7 @@ node_routes_run(struct node_routes *nr, struct flow_table *ft,
     link_ns_close(ns);
 }
 
-void
+static void
 node_routes_format(const struct node_routes *nr, struct ds *s)
 {
     struct peer *p;
@@ -305,3 +333,111 @@ node_routes_format(const struct node_routes *nr, struct ds *s)
         }
     }
 }
+
+/* The peer nodes as a feature. */
+
+/* How long the first sync waits for the API server's Nodes: a restarted
+ * agent should not drop its routes to peers before it has them again, but
+ * its API server may be reachable only once its flows are in. */
+#define PEER_GRACE_MS 10000
+
+/* How often the peers' underlay neighbours are resolved again: OVS forgets
+ * an idle tunnel neighbour after 15 minutes, the kernel much sooner. */
+#define RESOLVE_INTERVAL_MS 60000
+
+struct nodes_feature {
+    struct node_routes *nr;      /* NULL without a Kubernetes client. */
+    bool synced;                 /* Ran on a synced cache. */
+    long long int next_resolve;
+};
+
+static void *
+nodes_create(const struct feature_ctx *ctx)
+{
+    struct nodes_feature *f = xzalloc(sizeof *f);
+    if (ctx->cache) {
+        f->nr = node_routes_create(ctx->cache, ctx->cfg->node_name,
+                                   ctx->cfg->encap_mode == ENCAP_MODE_ENCAP);
+    }
+    f->next_resolve = time_msec() + RESOLVE_INTERVAL_MS;
+    return f;
+}
+
+static void
+nodes_destroy(void *f_)
+{
+    struct nodes_feature *f = f_;
+    node_routes_destroy(f->nr);
+    free(f);
+}
+
+static void
+resolve_all(const struct node_routes *nr)
+{
+    struct link_ns *ns;
+    if (!link_ns_open(-1, &ns)) {
+        const struct peer *p;
+        HMAP_FOR_EACH (p, node, &nr->peers) {
+            peer_resolve(p, ns);
+        }
+        link_ns_close(ns);
+    }
+}
+
+static void
+nodes_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
+{
+    struct nodes_feature *f = f_;
+    if (!f->nr || !ctx->node_ready || !ctx->gateway_configured) {
+        return;
+    }
+    node_routes_run(f->nr, ft, ctx->node, ctx->node_changed);
+    f->synced |= ctx->k8s_synced;
+    if (time_msec() >= f->next_resolve) {
+        resolve_all(f->nr);
+        f->next_resolve = time_msec() + RESOLVE_INTERVAL_MS;
+    }
+}
+
+static void
+nodes_wait(void *f_, const struct feature_ctx *ctx)
+{
+    struct nodes_feature *f = f_;
+    if (f->nr) {
+        poll_timer_wait_until(f->next_resolve);
+        if (!f->synced) {
+            poll_timer_wait_until(ctx->started + PEER_GRACE_MS + 1);
+        }
+    }
+}
+
+static bool
+nodes_is_synced(const void *f_, const struct feature_ctx *ctx)
+{
+    const struct nodes_feature *f = f_;
+    if (!f->nr || f->synced) {
+        return true;
+    }
+    return time_msec() - ctx->started > PEER_GRACE_MS;
+}
+
+static void
+nodes_format(const void *f_, struct ds *s)
+{
+    const struct nodes_feature *f = f_;
+    if (!f->nr) {
+        ds_put_cstr(s, "no Kubernetes client: no peer nodes\n");
+    } else {
+        node_routes_format(f->nr, s);
+    }
+}
+
+const struct feature_class nodes_feature = {
+    .name = "nodes",
+    .create = nodes_create,
+    .destroy = nodes_destroy,
+    .run = nodes_run,
+    .wait = nodes_wait,
+    .is_synced = nodes_is_synced,
+    .format = nodes_format,
+};

@@ -169,9 +169,9 @@ recv_line(int fd, long long int deadline, struct ds *line,
 static void
 parse_agent_error(const json_t *json, struct cni_client_reply *reply)
 {
-    const json_t *code = json_object_get(json, "code");
-    const json_t *msg = json_object_get(json, "msg");
-    const json_t *details = json_object_get(json, "details");
+    const json_t *code = json_object_get(json, AP_CODE);
+    const json_t *msg = json_object_get(json, AP_MSG);
+    const json_t *details = json_object_get(json, AP_DETAILS);
 
     if (!json_is_object(json)) {
         reply_fail(reply, CNI_CLIENT_BAD_REPLY,
@@ -213,8 +213,8 @@ parse_reply(const struct ds *line, struct cni_client_reply *reply)
         return;
     }
 
-    json_t *result = json_object_get(json, "result");
-    json_t *error = json_object_get(json, "error");
+    json_t *result = json_object_get(json, AP_RESULT);
+    json_t *error = json_object_get(json, AP_ERROR);
     if (!json_is_object(json)) {
         reply_fail(reply, CNI_CLIENT_BAD_REPLY,
                    "tendril-agent's reply is not a JSON object");
@@ -413,9 +413,9 @@ static json_t *
 attachment_request(const char *command, const struct cni_env *env)
 {
     json_t *json = tjson_object();
-    set_string(json, "command", command);
-    set_string(json, "containerID", env->container_id);
-    set_string(json, "ifname", env->ifname);
+    set_string(json, AP_COMMAND, command);
+    set_string(json, AP_CONTAINER_ID, env->container_id);
+    set_string(json, AP_IFNAME, env->ifname);
     return json;
 }
 
@@ -424,33 +424,33 @@ cni_request_add(const struct cni_env *env, const char *host_ifname,
                 const struct eth_addr *mac)
 {
     char buf[CNI_MAC_STRLEN];
-    json_t *json = attachment_request("ADD", env);
-    set_string(json, "netns", env->netns);
-    set_string(json, "hostIfname", host_ifname);
-    set_string(json, "mac", mac ? cni_mac_format(mac, buf) : NULL);
-    set_string(json, "podNamespace", env->pod_namespace);
-    set_string(json, "podName", env->pod_name);
-    set_string(json, "podUID", env->pod_uid);
+    json_t *json = attachment_request(AP_ADD, env);
+    set_string(json, AP_NETNS, env->netns);
+    set_string(json, AP_HOST_IFNAME, host_ifname);
+    set_string(json, AP_MAC, mac ? cni_mac_format(mac, buf) : NULL);
+    set_string(json, AP_POD_NAMESPACE, env->pod_namespace);
+    set_string(json, AP_POD_NAME, env->pod_name);
+    set_string(json, AP_POD_UID, env->pod_uid);
     return json;
 }
 
 json_t *
 cni_request_del(const struct cni_env *env)
 {
-    return attachment_request("DEL", env);
+    return attachment_request(AP_DEL, env);
 }
 
 json_t *
 cni_request_check(const struct cni_env *env)
 {
-    return attachment_request("CHECK", env);
+    return attachment_request(AP_CHECK, env);
 }
 
 json_t *
 cni_request_status(void)
 {
     json_t *json = tjson_object();
-    set_string(json, "command", "STATUS");
+    set_string(json, AP_COMMAND, AP_STATUS);
     return json;
 }
 
@@ -461,14 +461,14 @@ cni_request_gc(const struct cni_config *config)
     for (size_t i = 0; i < config->n_valid_attachments; i++) {
         const struct cni_attachment *a = &config->valid_attachments[i];
         json_t *entry = tjson_object();
-        set_string(entry, "containerID", a->container_id);
-        set_string(entry, "ifname", a->ifname);
+        set_string(entry, AP_CONTAINER_ID, a->container_id);
+        set_string(entry, AP_IFNAME, a->ifname);
         json_array_append_new(list, entry);
     }
 
     json_t *json = tjson_object();
-    set_string(json, "command", "GC");
-    json_object_set_new(json, "validAttachments", list);
+    set_string(json, AP_COMMAND, AP_GC);
+    json_object_set_new(json, AP_VALID_ATTACHMENTS, list);
     return json;
 }
 
@@ -483,10 +483,10 @@ cni_agent_result_parse(const json_t *result, int interface,
         return xstrdup("the result is not an object");
     }
 
-    const json_t *ips = json_object_get(result, "ips");
-    const json_t *routes = json_object_get(result, "routes");
-    const json_t *mtu = json_object_get(result, "mtu");
-    const json_t *csum = json_object_get(result, "txChecksumOff");
+    const json_t *ips = json_object_get(result, AP_IPS);
+    const json_t *routes = json_object_get(result, AP_ROUTES);
+    const json_t *mtu = json_object_get(result, AP_MTU);
+    const json_t *csum = json_object_get(result, AP_TX_CHECKSUM_OFF);
     if (!json_is_array(ips) || !json_array_size(ips)) {
         return xstrdup("the result has no \"ips\"");
     }
@@ -547,7 +547,7 @@ cni_agent_result_parse(const json_t *result, int interface,
 struct cni_error *
 cni_agent_status_to_error(const json_t *result)
 {
-    const json_t *ready = json_object_get(result, "ready");
+    const json_t *ready = json_object_get(result, AP_READY);
     if (json_is_true(ready)) {
         return NULL;
     } else if (json_is_false(ready)) {

@@ -1,27 +1,7 @@
 /*
  * The CNI binary's client of tendril-agent.
  *
- * Protocol: the binary connects to the agent's unix stream socket, sends
- * one JSON object followed by "\n", and reads one JSON object back, up to a
- * newline or the end of the stream.  The reply is either
- *     {"result": {...}}
- * or
- *     {"error": {"code": N, "msg": "...", "details": "..."}}
- * where the error uses CNI's codes (50 and 51 for STATUS).
- *
- * Requests (the cni_request_*() builders below make them):
- *     {"command": "ADD", "containerID", "ifname", "netns", "hostIfname",
- *      "mac", "podNamespace", "podName", "podUID"}
- *         -> {"ips": [{"address": "10.244.1.5/24", "gateway": "10.244.1.1"}],
- *             "routes": [{"dst": "0.0.0.0/0", "gw": "10.244.1.1"}],
- *             "mtu": 1450, "txChecksumOff": true}
- *     {"command": "DEL", "containerID", "ifname"} -> {}
- *     {"command": "CHECK", "containerID", "ifname"} -> as for ADD
- *     {"command": "STATUS"} -> {"ready": true}, or an error with code 50/51
- *     {"command": "GC", "validAttachments": [{"containerID", "ifname"}]}
- *         -> {}
- * The pod identity members of ADD are left out when CNI_ARGS has no
- * K8S_POD_* keys (a runtime outside Kubernetes).
+ * The protocol is described, and its names defined, in lib/agent-protocol.h.
  */
 #ifndef TENDRIL_CNI_CLIENT_H
 #define TENDRIL_CNI_CLIENT_H 1

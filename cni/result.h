@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/agent-protocol.h"
 #include "openvswitch/compiler.h"
 #include "openvswitch/types.h"
 
@@ -44,27 +45,7 @@ const char *cni_version_to_string(enum cni_version);
 const char *cni_supported_versions(void);     /* "0.3.0, 0.3.1, ..." */
 json_t *cni_supported_versions_json(void);    /* New reference. */
 
-/* Error codes.  1 to 99 are the spec's well-known codes; 100 and up are
- * Tendril's own.  An error the agent reports carries its own code, which
- * the binary passes on unchanged. */
-enum cni_error_code {
-    CNI_ERR_INCOMPATIBLE_VERSION = 1,  /* Incompatible CNI version. */
-    CNI_ERR_UNSUPPORTED_FIELD = 2,     /* Unsupported field in the config. */
-    CNI_ERR_UNKNOWN_CONTAINER = 3,     /* Container unknown or gone. */
-    CNI_ERR_INVALID_ENV = 4,           /* Invalid or missing CNI_* variable. */
-    CNI_ERR_IO = 5,                    /* I/O failure (e.g. reading stdin). */
-    CNI_ERR_DECODE = 6,                /* Content fails to decode. */
-    CNI_ERR_INVALID_CONFIG = 7,        /* Network configuration invalid. */
-    CNI_ERR_TRY_AGAIN_LATER = 11,      /* Transient condition. */
-    CNI_ERR_NOT_AVAILABLE = 50,        /* STATUS: cannot service ADD. */
-    CNI_ERR_LIMITED_CONNECTIVITY = 51, /* STATUS: and existing pods suffer. */
-
-    CNI_ERR_AGENT_UNREACHABLE = 100,   /* Nothing listens on agentSocket. */
-    CNI_ERR_AGENT_TIMEOUT = 101,       /* The agent did not answer in time. */
-    CNI_ERR_AGENT_PROTOCOL = 102,      /* The agent's reply is malformed. */
-    CNI_ERR_AGENT_IO = 103,            /* The connection to the agent broke. */
-    CNI_ERR_INTERNAL = 999,            /* As reference skel's ErrInternal. */
-};
+/* The error codes (enum cni_error_code) are in lib/agent-protocol.h. */
 
 /* A CNI error.  'msg' is short; 'details' (may be NULL) says more.  Both are
  * owned by the error. */

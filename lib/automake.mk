@@ -5,6 +5,7 @@ lib_libtendril_a_SOURCES = \
 lib_libtendril_a_SOURCES += \
 	lib/link.c lib/link.h \
 	lib/netns.c lib/netns.h
+lib_libtendril_a_SOURCES += lib/agent-protocol.h
 lib_libtendril_a_SOURCES += lib/ipam.c lib/ipam.h
 lib_libtendril_a_SOURCES += lib/json-util.c lib/json-util.h
 lib_libtendril_a_SOURCES += \

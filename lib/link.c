@@ -13,6 +13,7 @@
 #include <linux/ethtool.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
@@ -938,6 +939,89 @@ link_route_list(struct link_ns *ns, int ifindex, int family,
     *routesp = dump.routes;
     *n_routesp = dump.n;
     return 0;
+}
+
+struct link_route_get {
+    int family;
+    int ifindex;
+    struct ipaddr gw;
+};
+
+static int
+link_parse_route_get(const struct ofpbuf *msg, void *get_)
+{
+    static const struct nl_policy policy[] = {
+        [RTA_OIF] = { .type = NL_A_U32, .optional = true },
+        [RTA_GATEWAY] = { .type = NL_A_UNSPEC, .optional = true },
+    };
+    struct link_route_get *get = get_;
+    struct nlattr *attrs[ARRAY_SIZE(policy)];
+    const struct nlmsghdr *nlh = msg->data;
+    const struct rtmsg *rtm = ofpbuf_at(msg, NLMSG_HDRLEN, sizeof *rtm);
+    if (nlh->nlmsg_type != RTM_NEWROUTE || !rtm
+        || !nl_policy_parse(msg, NLMSG_HDRLEN + sizeof *rtm,
+                            policy, attrs, ARRAY_SIZE(policy))
+        || !attrs[RTA_OIF]) {
+        return EPROTO;
+    }
+    size_t len = link_addr_len(get->family);
+    get->ifindex = nl_attr_get_u32(attrs[RTA_OIF]);
+    if (attrs[RTA_GATEWAY] && nl_attr_get_size(attrs[RTA_GATEWAY]) == len) {
+        get->gw.family = get->family;
+        memcpy(get->gw.bytes, nl_attr_get(attrs[RTA_GATEWAY]), len);
+    }
+    return 0;
+}
+
+/* Asks the kernel how it would reach 'dst' (as `ip route get`): stores the
+ * output interface in '*ifindex' and the next hop in '*next_hop', which is
+ * 'dst' itself when it is on-link.  Returns 0 or an errno value
+ * (ENETUNREACH when there is no route). */
+int
+link_route_get(struct link_ns *ns, const struct ipaddr *dst, int *ifindex,
+               struct ipaddr *next_hop)
+{
+    if (!link_family_is_valid(dst->family)) {
+        return EINVAL;
+    }
+    struct ofpbuf buf;
+    ofpbuf_init(&buf, 64);
+    nl_msg_put_nlmsghdr(&buf, sizeof(struct rtmsg), RTM_GETROUTE, 0);
+    struct rtmsg *rtm = ofpbuf_put_zeros(&buf, sizeof *rtm);
+    rtm->rtm_family = dst->family;
+    rtm->rtm_dst_len = ipaddr_bits(dst->family);
+    nl_msg_put_unspec(&buf, RTA_DST, dst->bytes, link_addr_len(dst->family));
+
+    struct link_route_get get = { .family = dst->family };
+    int error = link_request_finish(ns, &buf, link_parse_route_get, &get);
+    if (!error) {
+        *ifindex = get.ifindex;
+        *next_hop = get.gw.family != AF_UNSPEC ? get.gw : *dst;
+    }
+    return error;
+}
+
+/* Makes the kernel resolve the link-layer address of neighbour 'ip' on the
+ * interface 'ifindex' (ARP or neighbour discovery) unless it knows it
+ * already, as `ip neigh replace IP dev DEV use` does (NTF_USE).  Returns 0
+ * or an errno value; the answer comes later, if at all. */
+int
+link_neigh_resolve(struct link_ns *ns, int ifindex, const struct ipaddr *ip)
+{
+    if (!link_family_is_valid(ip->family) || ifindex <= 0) {
+        return EINVAL;
+    }
+    struct ofpbuf buf;
+    ofpbuf_init(&buf, 64);
+    nl_msg_put_nlmsghdr(&buf, sizeof(struct ndmsg), RTM_NEWNEIGH,
+                        NLM_F_CREATE | NLM_F_REPLACE);
+    struct ndmsg *ndm = ofpbuf_put_zeros(&buf, sizeof *ndm);
+    ndm->ndm_family = ip->family;
+    ndm->ndm_ifindex = ifindex;
+    ndm->ndm_state = NUD_NONE;
+    ndm->ndm_flags = NTF_USE;
+    nl_msg_put_unspec(&buf, NDA_DST, ip->bytes, link_addr_len(ip->family));
+    return link_request_finish(ns, &buf, NULL, NULL);
 }
 
 /* ethtool. */

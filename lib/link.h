@@ -132,6 +132,12 @@ int link_route_del(struct link_ns *, const struct link_route *)
 int link_route_list(struct link_ns *, int ifindex, int family,
                     struct link_route **routesp, size_t *n_routesp)
     OVS_WARN_UNUSED_RESULT;
+int link_route_get(struct link_ns *, const struct ipaddr *dst, int *ifindex,
+                   struct ipaddr *next_hop) OVS_WARN_UNUSED_RESULT;
+
+/* Neighbours. */
+int link_neigh_resolve(struct link_ns *, int ifindex, const struct ipaddr *)
+    OVS_WARN_UNUSED_RESULT;
 
 /* ethtool. */
 int link_set_tx_csum(struct link_ns *, const char *name, bool enable)

@@ -1,0 +1,60 @@
+/*
+ * A feature turns the agent's inputs into desired flows: the static
+ * pipeline, pods, peer nodes, and later Services and NetworkPolicy.
+ *
+ * Each feature is one module with this contract.  It reads only the
+ * explicit inputs of 'struct feature_ctx' (never the agent itself), keeps
+ * what it needs to work incrementally, and changes only its own owners'
+ * flows in the flow table it is given; the translation of objects into
+ * flows lives in flows/ and is pure.  The agent runs every feature in each
+ * loop iteration, in the order of its list, and its first full sync (the
+ * one that deletes the previous run's flows, groups and meters) waits until
+ * every feature reports is_synced().
+ */
+#ifndef TENDRIL_AGENT_FEATURE_H
+#define TENDRIL_AGENT_FEATURE_H 1
+
+#include <stdbool.h>
+
+struct agent_config;
+struct ds;
+struct flow_table;
+struct hmap;
+struct k8s_cache;
+struct node_net;
+
+/* The inputs a feature may read. */
+struct feature_ctx {
+    const struct agent_config *cfg;
+    const struct node_net *node;   /* The node's ports and addresses. */
+    bool node_ready;               /* 'node' has the gateway's port. */
+    bool node_changed;             /* 'node' changed since the last run. */
+    bool gateway_configured;       /* tendril-gw0 is up with its address. */
+    struct k8s_cache *cache;       /* NULL without a Kubernetes client. */
+    bool k8s_synced;               /* The cache holds a full list. */
+    struct hmap *attachments;      /* "struct attachment"s, by key; the
+                                    * pods feature fails their waiters when
+                                    * it cannot make their flows. */
+    long long int started;         /* When the agent started, in ms. */
+};
+
+struct feature_class {
+    const char *name;              /* "pipeline", "pods", "nodes"... */
+    void *(*create)(const struct feature_ctx *);
+    void (*destroy)(void *);
+    void (*run)(void *, const struct feature_ctx *, struct flow_table *);
+    void (*wait)(void *, const struct feature_ctx *);   /* May be NULL. */
+    bool (*is_synced)(const void *, const struct feature_ctx *);
+    void (*format)(const void *, struct ds *);          /* May be NULL. */
+};
+
+struct feature {
+    const struct feature_class *class;
+    void *data;
+};
+
+extern const struct feature_class pipeline_feature;
+extern const struct feature_class pods_feature;
+extern const struct feature_class nodes_feature;
+
+#endif /* agent/feature.h */
