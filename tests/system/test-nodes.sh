@@ -35,8 +35,7 @@ ctl() {   # NODE ARGS...
     ovs-appctl -t "$TESTBED_DIR/nodes/$n/run/tendril-agent.ctl" "$@"
 }
 
-# reach FROM-HOST IP: one ping gets through within a few tries (the first
-# packet on a new tunnel path may go while OVS resolves the neighbour).
+# reach FROM-HOST IP: one ping gets through within a few tries.
 reach() {
     local i
     for i in 1 2 3 4 5; do
@@ -58,6 +57,24 @@ all_reach() {
         done
     done
     return $rc
+}
+
+# Every ordered pair of pods, one ping each, on the first try: the first
+# packet to a new peer is not lost (its neighbour is resolved before).
+first_try() {
+    local lost=0 from to
+    for from in "${pods[@]}"; do
+        for to in "${pods[@]}"; do
+            [[ $from == "$to" ]] && continue
+            if ! tb exec "default/$from" ping -c 1 -W 1 "${ips[$to]}" \
+                    >/dev/null 2>&1; then
+                echo "# $from -> $to: lost"
+                lost=$((lost + 1))
+            fi
+        done
+    done
+    echo "# $lost of 30 first pings lost"
+    [[ $lost == 0 ]]
 }
 
 nodes_reach_pods() {
@@ -132,6 +149,9 @@ for mode in geneve vxlan none; do
     check "$mode: node1 lists its two peers" sh -c "[ \$(ovs-appctl -t \
         $TESTBED_DIR/nodes/node1/run/tendril-agent.ctl nodes/list \
         | grep -c ' route') -eq 2 ]"
+    check "$mode: ovs-appctl -t tendril-agent works on a node" \
+        tb exec node2 ovs-appctl -t tendril-agent agent/status
+    check "$mode: all 30 pod pairs ping on the first try" first_try
     check "$mode: every pod reaches every pod and every node" all_reach
     check "$mode: every node reaches every pod" nodes_reach_pods
     check "$mode: TCP carries 10 MB intact from node1 to node2" tcp_10mb a1 b1

@@ -21,6 +21,7 @@ passed=0 failed=0
 
 cleanup() {
     agent_stop "$OVS"
+    agent_stop "$DIR/nobridge"
     ovs_stop "$OVS"
     for ns in $(ip netns list | awk '{print $1}' | grep "^$P-"); do
         ip netns del "$ns"
@@ -330,6 +331,32 @@ agent_stop "$OVS"
 check "STATUS answers 50 without the agent" sh -c "! out=\$(ip netns exec \
     $NODE env CNI_COMMAND=STATUS CNI_PATH=/usr/lib/cni $BUILD/cni/tendril \
     <$DIR/conf11.json); echo \"\$out\" | grep -q '\"code\": 50'"
+
+# DEL and GC before br-int exists (no OVSDB yet): there is nothing to
+# remove, so they are answered at once, not at the CNI timeout.
+NOBR=$DIR/nobridge
+mkdir -p "$NOBR"
+agent_start "$NODE" "$NOBR" node1 10.244.9.0/24
+wait_for 5 test -S "$NOBR/cni.sock"
+sed "s|$OVS/cni.sock|$NOBR/cni.sock|" "$DIR/conf11.json" >"$DIR/nobr.json"
+sed "s|$OVS/cni.sock|$NOBR/cni.sock|" "$DIR/gc.json" >"$DIR/nobr-gc.json"
+# within_ms MS CMD...: CMD succeeds in under MS milliseconds.
+within_ms() {
+    local limit=$1 start ms; shift
+    start=$(date +%s%N)
+    "$@" || return 1
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    echo "took $ms ms"
+    [ "$ms" -lt "$limit" ]
+}
+check "DEL before br-int exists returns in under 100 ms" within_ms 100 \
+    ip netns exec "$NODE" env CNI_COMMAND=DEL CNI_CONTAINERID=cid-early \
+    CNI_NETNS=/var/run/netns/$P-early CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni \
+    "$BUILD/cni/tendril" <"$DIR/nobr.json"
+check "GC before br-int exists returns in under 100 ms" within_ms 100 \
+    ip netns exec "$NODE" env CNI_COMMAND=GC CNI_PATH=/usr/lib/cni \
+    "$BUILD/cni/tendril" <"$DIR/nobr-gc.json"
+agent_stop "$NOBR"
 
 echo "test-pods: $passed passed, $failed failed"
 [ "$failed" = 0 ]
