@@ -14,8 +14,10 @@ agent_libtendril_agent_a_SOURCES = \
 	agent/nodes.c \
 	agent/pod-cidr.c agent/pod-cidr.h \
 	agent/pods.c
-agent_libtendril_agent_a_SOURCES += agent/k8s-cache.c agent/k8s-cache.h
-agent_libtendril_agent_a_SOURCES += agent/k8s-client.c agent/k8s-client.h
+agent_libtendril_agent_a_SOURCES += agent/k8s-cache.c agent/k8s-cache.h \
+	agent/k8s-cache-int.h agent/k8s-cache-query.c
+agent_libtendril_agent_a_SOURCES += agent/k8s-client.c agent/k8s-client.h \
+	agent/k8s-api.c agent/curl-loop.c agent/curl-loop.h
 
 sbin_PROGRAMS += agent/tendril-agent
 agent_tendril_agent_SOURCES = agent/main.c

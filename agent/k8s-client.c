@@ -4,10 +4,10 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/curl-loop.h"
 #include "agent/k8s-cache.h"
 #include "lib/kubeconfig.h"
 #include "openvswitch/dynamic-string.h"
@@ -25,41 +25,6 @@ VLOG_DEFINE_THIS_MODULE(k8s_client);
 #define CONNECT_TIMEOUT_MS 10000
 #define LIST_TIMEOUT_S 120
 
-struct resource_def {
-    enum k8s_kind kind;
-    const char *plural;
-    const char *path;           /* API group and version. */
-    const char *fallback;       /* When 'path' answers 404, or NULL. */
-};
-
-static const struct resource_def resource_defs[K8S_N_KINDS] = {
-    { K8S_NODE, "nodes", "/api/v1", NULL },
-    { K8S_NAMESPACE, "namespaces", "/api/v1", NULL },
-    { K8S_POD, "pods", "/api/v1", NULL },
-    { K8S_SERVICE, "services", "/api/v1", NULL },
-    { K8S_ENDPOINT_SLICE, "endpointslices", "/apis/discovery.k8s.io/v1",
-      "/apis/discovery.k8s.io/v1beta1" },
-    { K8S_NETWORK_POLICY, "networkpolicies", "/apis/networking.k8s.io/v1",
-      NULL },
-};
-
-const char *
-k8s_client_plural(enum k8s_kind kind)
-{
-    return kind < K8S_N_KINDS ? resource_defs[kind].plural : "?";
-}
-
-bool
-k8s_client_kind_from_plural(const char *s, enum k8s_kind *kind)
-{
-    for (size_t i = 0; i < K8S_N_KINDS; i++) {
-        if (!strcmp(s, resource_defs[i].plural)) {
-            *kind = resource_defs[i].kind;
-            return true;
-        }
-    }
-    return false;
-}
 
 enum resource_state {
     RES_LISTING,
@@ -77,7 +42,7 @@ resource_state_to_string(enum resource_state state)
 
 struct resource {
     struct k8s_client *client;
-    const struct resource_def *def;
+    const struct k8s_resource_def *def;
     bool use_fallback;          /* Serve from def->fallback. */
     enum resource_state state;
 
@@ -104,103 +69,14 @@ struct resource {
     char *last_error;
 };
 
-struct client_socket {
-    curl_socket_t fd;
-    int what;                   /* CURL_POLL_IN, _OUT, _INOUT. */
-};
-
 struct k8s_client {
     struct kubeconfig *kc;
     struct k8s_cache *cache;
-    CURLM *multi;
-    long long int timer;        /* From CURLMOPT_TIMERFUNCTION; LLONG_MAX:
-                                 * none. */
-    struct client_socket *sockets;
-    size_t n_sockets, allocated_sockets;
+    struct curl_loop loop;
     struct resource resources[K8S_N_KINDS];
 };
 
 static void start_list(struct resource *);
-
-/* Watch lines. */
-
-void
-k8s_watch_event_destroy(struct k8s_watch_event *ev)
-{
-    if (ev) {
-        k8s_object_destroy(ev->obj);
-        free(ev->resource_version);
-        free(ev->message);
-        memset(ev, 0, sizeof *ev);
-    }
-}
-
-char *
-k8s_watch_parse_line(enum k8s_kind kind, const char *line, size_t len,
-                     struct k8s_watch_event *ev)
-{
-    memset(ev, 0, sizeof *ev);
-
-    json_error_t jerr;
-    json_t *root = json_loadb(line, len, 0, &jerr);
-    if (!root) {
-        return xasprintf("watch event is not JSON: %s", jerr.text);
-    }
-
-    char *error = NULL;
-    const char *type;
-    json_t *object;
-    if (json_unpack_ex(root, &jerr, 0, "{s:s, s:o}", "type", &type,
-                       "object", &object)) {
-        error = xasprintf("watch event: %s", jerr.text);
-        goto out;
-    }
-    if (!strcmp(type, "ADDED")) {
-        ev->type = K8S_WATCH_ADDED;
-    } else if (!strcmp(type, "MODIFIED")) {
-        ev->type = K8S_WATCH_MODIFIED;
-    } else if (!strcmp(type, "DELETED")) {
-        ev->type = K8S_WATCH_DELETED;
-    } else if (!strcmp(type, "BOOKMARK")) {
-        ev->type = K8S_WATCH_BOOKMARK;
-    } else if (!strcmp(type, "ERROR")) {
-        ev->type = K8S_WATCH_ERROR;
-    } else {
-        error = xasprintf("watch event: unknown type \"%s\"", type);
-        goto out;
-    }
-    if (!json_is_object(object)) {
-        error = xasprintf("watch event %s: \"object\" is not an object",
-                          type);
-        goto out;
-    }
-
-    if (ev->type == K8S_WATCH_ERROR) {
-        json_int_t code = 0;
-        const char *message = "";
-        json_unpack(object, "{s?I, s?s}", "code", &code,
-                    "message", &message);
-        ev->code = code;
-        ev->message = xstrdup(message);
-        goto out;
-    }
-
-    const char *rv = NULL;
-    json_unpack(object, "{s:{s:s}}", "metadata", "resourceVersion", &rv);
-    ev->resource_version = nullable_xstrdup(rv);
-    if (ev->type == K8S_WATCH_BOOKMARK) {
-        if (!rv) {
-            error = xstrdup("watch event BOOKMARK: no "
-                            "metadata.resourceVersion");
-        }
-        goto out;
-    }
-    error = k8s_object_parse(kind, object, &ev->obj);
-
-out:
-    json_decref(root);
-    return error;
-}
 
 /* Resources. */
 
@@ -231,7 +107,7 @@ static void
 end_transfer(struct resource *r)
 {
     if (r->easy) {
-        curl_multi_remove_handle(r->client->multi, r->easy);
+        curl_multi_remove_handle(r->client->loop.multi, r->easy);
         curl_easy_cleanup(r->easy);
         r->easy = NULL;
     }
@@ -364,7 +240,7 @@ start_transfer(struct resource *r, char *url, long timeout_s)
     free(url);
 
     r->started = time_msec();
-    CURLMcode mc = curl_multi_add_handle(c->multi, e);
+    CURLMcode mc = curl_multi_add_handle(c->loop.multi, e);
     if (mc != CURLM_OK) {
         backoff(r, xasprintf("curl_multi_add_handle: %s",
                              curl_multi_strerror(mc)));
@@ -635,72 +511,20 @@ watch_done(struct resource *r, CURLcode result, long code)
     }
 }
 
-/* libcurl callbacks. */
-
-static int
-socket_cb(CURL *e OVS_UNUSED, curl_socket_t fd, int what, void *c_,
-          void *socketp OVS_UNUSED)
-{
-    struct k8s_client *c = c_;
-    for (size_t i = 0; i < c->n_sockets; i++) {
-        if (c->sockets[i].fd == fd) {
-            if (what == CURL_POLL_REMOVE) {
-                c->sockets[i] = c->sockets[--c->n_sockets];
-            } else {
-                c->sockets[i].what = what;
-            }
-            return 0;
-        }
-    }
-    if (what != CURL_POLL_REMOVE) {
-        if (c->n_sockets >= c->allocated_sockets) {
-            c->sockets = x2nrealloc(c->sockets, &c->allocated_sockets,
-                                    sizeof *c->sockets);
-        }
-        c->sockets[c->n_sockets++] = (struct client_socket) { fd, what };
-    }
-    return 0;
-}
-
-static int
-timer_cb(CURLM *multi OVS_UNUSED, long timeout_ms, void *c_)
-{
-    struct k8s_client *c = c_;
-    c->timer = timeout_ms < 0 ? LLONG_MAX : time_msec() + timeout_ms;
-    return 0;
-}
-
 /* The client. */
 
 struct k8s_client *
 k8s_client_create(struct kubeconfig *kc, struct k8s_cache *cache)
 {
-    static bool inited;
-    if (!inited) {
-        CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (rc != CURLE_OK) {
-            VLOG_FATAL("curl_global_init: %s", curl_easy_strerror(rc));
-        }
-        inited = true;
-    }
-
     struct k8s_client *c = xzalloc(sizeof *c);
     c->kc = kc;
     c->cache = cache;
-    c->timer = LLONG_MAX;
-    c->multi = curl_multi_init();
-    if (!c->multi) {
-        VLOG_FATAL("curl_multi_init failed");
-    }
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_loop_init(&c->loop);
 
     for (size_t i = 0; i < K8S_N_KINDS; i++) {
         struct resource *r = &c->resources[i];
         r->client = c;
-        r->def = &resource_defs[i];
+        r->def = k8s_resource_def(i);
         ovs_assert(r->def->kind == i);
         ds_init(&r->body);
         start_list(r);
@@ -722,8 +546,7 @@ k8s_client_destroy(struct k8s_client *c)
         ds_destroy(&r->body);
         free(r->last_error);
     }
-    curl_multi_cleanup(c->multi);
-    free(c->sockets);
+    curl_loop_destroy(&c->loop);
     kubeconfig_destroy(c->kc);
     free(c);
 }
@@ -732,11 +555,11 @@ void
 k8s_client_run(struct k8s_client *c)
 {
     int running;
-    curl_multi_perform(c->multi, &running);
+    curl_multi_perform(c->loop.multi, &running);
 
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(c->multi, &left))) {
+    while ((msg = curl_multi_info_read(c->loop.multi, &left))) {
         if (msg->msg != CURLMSG_DONE) {
             continue;
         }
@@ -767,17 +590,7 @@ k8s_client_run(struct k8s_client *c)
 void
 k8s_client_wait(struct k8s_client *c)
 {
-    for (size_t i = 0; i < c->n_sockets; i++) {
-        const struct client_socket *s = &c->sockets[i];
-        short int events = ((s->what & CURL_POLL_IN ? POLLIN : 0)
-                            | (s->what & CURL_POLL_OUT ? POLLOUT : 0));
-        if (events) {
-            poll_fd_wait(s->fd, events);
-        }
-    }
-    if (c->timer != LLONG_MAX) {
-        poll_timer_wait_until(c->timer);
-    }
+    curl_loop_wait(&c->loop);
     for (size_t i = 0; i < K8S_N_KINDS; i++) {
         const struct resource *r = &c->resources[i];
         if (r->state == RES_BACKOFF) {

@@ -51,6 +51,16 @@ void k8s_client_format_status(const struct k8s_client *, struct ds *);
 const char *k8s_client_plural(enum k8s_kind);
 bool k8s_client_kind_from_plural(const char *, enum k8s_kind *);
 
+/* A resource the agent lists and watches. */
+struct k8s_resource_def {
+    enum k8s_kind kind;
+    const char *plural;
+    const char *path;           /* API group and version. */
+    const char *fallback;       /* When 'path' answers 404, or NULL. */
+};
+
+const struct k8s_resource_def *k8s_resource_def(enum k8s_kind);
+
 /* One line of a watch stream, decoded.  Exposed for the unit tests. */
 enum k8s_watch_type {
     K8S_WATCH_ADDED,

@@ -294,6 +294,39 @@ check "ADD with a missing netns fails cleanly" sh -c "ip netns exec $NODE \
 check "failed ADDs leave nothing" sh -c "no_ip=\$(ls $OVS/state/ipam \
     | grep -c '^10'); [ \$no_ip -eq 1 ]"
 
+# The switch refuses a pod's flow (its Classifier table is full): that ADD
+# fails with the switch's error, the other pod's succeeds, and once the
+# table has room again the failed one succeeds when retried.
+ft_uuid=$(vsctl "$OVS" --bare --columns=_uuid find Flow_Table \
+          name=Classifier)
+n_class=$(ofctl "$OVS" dump-flows br-int table=Classifier | grep -c priority)
+vsctl "$OVS" set Flow_Table "$ft_uuid" flow_limit=$((n_class + 1)) \
+    overflow_policy=refuse
+ip netns add "$P-r1"; ip netns add "$P-r2"
+cni ADD r1 >"$DIR/r1.result" 2>&1 &
+cni ADD r2 >"$DIR/r2.result" 2>&1 &
+wait
+refused=$(grep -l '"code": 111' "$DIR/r1.result" "$DIR/r2.result" \
+          | sed 's|.*/\(r[12]\)\.result|\1|')
+check "of two ADDs, the one whose flow the switch refused fails" sh -c "\
+    [ \$(echo '$refused' | grep -c r) -eq 1 ] && \
+    grep -q OFPFMFC_TABLE_FULL $DIR/$refused.result"
+check "the other ADD succeeds" sh -c "[ \$(grep -L '\"code\"' \
+    $DIR/r1.result $DIR/r2.result | wc -l) -eq 1 ]"
+check "the agent logs the owner it set aside" \
+    grep -q "setting aside pod/default/$refused" "$OVS/tendril-agent.log"
+vsctl "$OVS" clear Flow_Table "$ft_uuid" flow_limit overflow_policy
+check "with room again, the refused pod's ADD succeeds" sh -c \
+    "ip netns exec $NODE env CNI_COMMAND=ADD CNI_CONTAINERID=cid-$refused \
+    CNI_NETNS=/var/run/netns/$P-$refused CNI_IFNAME=eth0 \
+    CNI_PATH=/usr/lib/cni CNI_ARGS='K8S_POD_NAMESPACE=default;K8S_POD_NAME=$refused' \
+    $BUILD/cni/tendril <$DIR/conf.json >$DIR/$refused.result && \
+    ! grep -q '\"code\"' $DIR/$refused.result"
+check "pods r1 and r2 reach each other" ping_ok "$P-r1" "$(pod_ip r2)"
+check "DEL r1" cni DEL r1
+check "DEL r2" cni DEL r2
+ip netns del "$P-r1"; ip netns del "$P-r2"
+
 # 50 ADDs in parallel: 50 distinct addresses, and they reach each other.
 for i in $(seq 50); do ip netns add "$P-m$i"; done
 for i in $(seq 50); do cni ADD "m$i" >"$DIR/m$i.result" 2>&1 & done
