@@ -515,91 +515,78 @@ obj_owner_id(const struct desired_obj *d)
     return d && d->owner ? d->owner->object_id : 0;
 }
 
-/* Compares group 'id' as desired ('d', perhaps NULL or a tombstone) with
- * what is installed. */
-static void
-diff_group(const struct installed *in, uint32_t id,
-           const struct desired_obj *d, enum ofp_version version,
-           struct diff_out *out, struct diff_stats *stats)
+/* Encodes a group or meter mod for 'id'. */
+static struct ofpbuf *
+encode_obj_mod(enum op_kind kind, enum ofp_version version, bool del,
+               bool exists, uint32_t id, const char *spec)
 {
-    const struct installed_obj *g = obj_find(&in->groups, id);
+    if (kind == OP_GROUP) {
+        return encode_group_mod(version,
+                                del ? OFPGC11_DELETE : OFPGC11_ADD_OR_MOD,
+                                id, del ? NULL : spec);
+    }
+    return encode_meter_mod(version, (del ? OFPMC13_DELETE
+                                      : exists ? OFPMC13_MODIFY
+                                      : OFPMC13_ADD),
+                            id, del ? NULL : spec);
+}
+
+/* Compares group or meter 'id' as desired ('d', perhaps NULL or a
+ * tombstone) with what is installed.  A group is added or modified with
+ * one command; a meter the switch holds is modified, any other added. */
+static void
+diff_obj(const struct installed *in, enum op_kind kind, uint32_t id,
+         const struct desired_obj *d, enum ofp_version version,
+         struct diff_out *out, struct diff_stats *stats)
+{
+    bool group = kind == OP_GROUP;
+    const struct installed_obj *o = obj_find(group ? &in->groups
+                                                   : &in->meters, id);
     if (!desired_obj_present(d)) {
-        if (g) {
-            record(out, &out->group_dels,
-                   encode_group_mod(version, OFPGC11_DELETE, id, NULL),
-                   OP_GROUP, true, obj_owner_id(d))->id = id;
-            stats->groups_deleted++;
+        if (o) {
+            record(out, group ? &out->group_dels : &out->meter_dels,
+                   encode_obj_mod(kind, version, true, true, id, NULL),
+                   kind, true, obj_owner_id(d))->id = id;
+            (*(group ? &stats->groups_deleted : &stats->meters_deleted))++;
         }
-    } else if (!g || !g->spec || strcmp(g->spec, d->spec)) {
+    } else if (!o || !o->spec || strcmp(o->spec, d->spec)) {
         struct installed_op *op = record(
-            out, &out->group_mods,
-            encode_group_mod(version, OFPGC11_ADD_OR_MOD, id, d->spec),
-            OP_GROUP, false, d->owner->object_id);
+            out, group ? &out->group_mods : &out->meter_mods,
+            encode_obj_mod(kind, version, false, o != NULL, id, d->spec),
+            kind, false, d->owner->object_id);
         op->id = id;
         op->spec = xstrdup(d->spec);
-        if (g) {
-            stats->groups_modified++;
+        if (o) {
+            (*(group ? &stats->groups_modified
+                     : &stats->meters_modified))++;
         } else {
-            stats->groups_added++;
+            (*(group ? &stats->groups_added : &stats->meters_added))++;
         }
     }
 }
-
-/* Likewise for meter 'id'.  A meter the switch holds is modified, any
- * other added. */
-static void
-diff_meter(const struct installed *in, uint32_t id,
-           const struct desired_obj *d, enum ofp_version version,
-           struct diff_out *out, struct diff_stats *stats)
-{
-    const struct installed_obj *m = obj_find(&in->meters, id);
-    if (!desired_obj_present(d)) {
-        if (m) {
-            record(out, &out->meter_dels,
-                   encode_meter_mod(version, OFPMC13_DELETE, id, NULL),
-                   OP_METER, true, obj_owner_id(d))->id = id;
-            stats->meters_deleted++;
-        }
-    } else if (!m || !m->spec || strcmp(m->spec, d->spec)) {
-        struct installed_op *op = record(
-            out, &out->meter_mods,
-            encode_meter_mod(version, m ? OFPMC13_MODIFY : OFPMC13_ADD, id,
-                             d->spec),
-            OP_METER, false, d->owner->object_id);
-        op->id = id;
-        op->spec = xstrdup(d->spec);
-        if (m) {
-            stats->meters_modified++;
-        } else {
-            stats->meters_added++;
-        }
-    }
-}
-
-typedef void diff_obj_func(const struct installed *, uint32_t,
-                           const struct desired_obj *, enum ofp_version,
-                           struct diff_out *, struct diff_stats *);
 
 /* Diffs the groups or meters: only the dirty ones, or all that are desired
  * ('all'), and with 'prune' also those installed that nobody wants. */
 static void
-diff_objs(const struct hmap *installed_objs, const struct obj_set *desired,
-          bool all, bool prune, const struct installed *in,
-          diff_obj_func *diff_one, enum ofp_version version,
-          struct diff_out *out, struct diff_stats *stats)
+diff_objs(const struct installed *in, enum op_kind kind,
+          const struct obj_set *desired, bool all, bool prune,
+          enum ofp_version version, struct diff_out *out,
+          struct diff_stats *stats)
 {
+    const struct hmap *installed_objs = (kind == OP_GROUP ? &in->groups
+                                                          : &in->meters);
     const struct desired_obj *d;
     if (!all && !prune) {
         LIST_FOR_EACH (d, dirty_node, &desired->dirty) {
-            diff_one(in, d->id, d, version, out, stats);
+            diff_obj(in, kind, d->id, d, version, out, stats);
         }
         return;
     }
     HMAP_FOR_EACH (d, node, &desired->map) {
         if (desired_obj_present(d)) {
-            diff_one(in, d->id, d, version, out, stats);
+            diff_obj(in, kind, d->id, d, version, out, stats);
         } else if (!prune && !ovs_list_is_empty(&d->dirty_node)) {
-            diff_one(in, d->id, d, version, out, stats);
+            diff_obj(in, kind, d->id, d, version, out, stats);
         }
     }
     if (prune) {
@@ -613,7 +600,7 @@ diff_objs(const struct hmap *installed_objs, const struct obj_set *desired,
                 }
             }
             if (!desired_obj_present(want)) {
-                diff_one(in, o->id, want, version, out, stats);
+                diff_obj(in, kind, o->id, want, version, out, stats);
             }
         }
     }
@@ -637,10 +624,10 @@ installed_diff(struct installed *in, struct flow_table *desired,
      * noted at connection).  Without 'prune' the unwanted ones stay: an
      * earlier run's flows may still use them. */
     bool all = mode == DIFF_FULL;
-    diff_objs(&in->meters, &desired->meters, all, prune, in, diff_meter,
-              version, &out, stats);
-    diff_objs(&in->groups, &desired->groups, all, prune, in, diff_group,
-              version, &out, stats);
+    diff_objs(in, OP_METER, &desired->meters, all, prune, version, &out,
+              stats);
+    diff_objs(in, OP_GROUP, &desired->groups, all, prune, version, &out,
+              stats);
 
     const struct desired_flow *d;
     if (mode == DIFF_FULL) {
