@@ -61,8 +61,10 @@ struct attachment *
 attachment_create(struct hmap *attachments, const char *container_id,
                   const char *ifname)
 {
+    static uint64_t next_serial = 1;
     struct attachment *att = xzalloc(sizeof *att);
     att->key = attachment_key(container_id, ifname);
+    att->serial = next_serial++;
     att->container_id = xstrdup(container_id);
     att->ifname = xstrdup(ifname);
     ovs_list_init(&att->waiters);
@@ -242,7 +244,7 @@ attachments_restore(struct hmap *attachments, struct bridge_ctl *bridge,
 
 /* Waiters. */
 
-void
+struct waiter *
 waiter_add(struct ovs_list *list, struct cni_request *req, uint64_t seqno,
            long long int timeout_ms, json_t *result)
 {
@@ -252,6 +254,7 @@ waiter_add(struct ovs_list *list, struct cni_request *req, uint64_t seqno,
     w->deadline = time_msec() + timeout_ms;
     w->result = result;
     ovs_list_push_back(list, &w->node);
+    return w;
 }
 
 static void

@@ -28,6 +28,8 @@ struct smap;
 struct attachment {
     struct hmap_node node;       /* In 'attachments', by key. */
     char *key;                   /* "CONTAINERID/IFNAME": the IPAM owner. */
+    uint64_t serial;             /* Unique to this attachment, so that a
+                                  * new one under an old key is seen. */
     char *container_id;
     char *ifname;
     char *host_ifname;           /* The br-int port. */
@@ -64,8 +66,9 @@ void attachment_port_ids(const struct attachment *, struct smap *);
 bool attachments_refresh_ports(struct hmap *, const struct bridge_ctl *);
 void attachments_restore(struct hmap *, struct bridge_ctl *, struct ipam *);
 
-void waiter_add(struct ovs_list *, struct cni_request *, uint64_t seqno,
-                long long int timeout_ms, json_t *result);
+struct waiter *waiter_add(struct ovs_list *, struct cni_request *,
+                          uint64_t seqno, long long int timeout_ms,
+                          json_t *result);
 void waiter_reply(struct waiter *, json_t *result);
 void waiter_fail(struct waiter *, int code, const char *msg,
                  const char *details);

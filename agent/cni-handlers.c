@@ -189,10 +189,8 @@ reply_after_removal(struct agent *a, struct cni_request *req,
         cni_request_reply(req, json_pack("{}"));
         return;
     }
-    waiter_add(&a->del_waiters, req, 0, a->cfg.cni_timeout_ms,
-               json_pack("{}"));
-    struct waiter *w = CONTAINER_OF(ovs_list_back(&a->del_waiters),
-                                    struct waiter, node);
+    struct waiter *w = waiter_add(&a->del_waiters, req, 0,
+                                  a->cfg.cni_timeout_ms, json_pack("{}"));
     /* Several owners: wait for the last one to go; the pods feature
      * removes them all in the same run. */
     w->owner = xstrdup(SSET_FIRST(owners));

@@ -68,7 +68,10 @@ struct rendered_pod {
     struct hmap_node node;       /* In pods_feature's 'pods', by owner. */
     char *owner;
     char *key;                   /* The attachment's. */
+    uint64_t serial;             /* The attachment's. */
     struct pod_net net;
+    bool failed;                 /* pod_flows_add() refused them; tried
+                                  * again when the attachment changes. */
 };
 
 struct pods_feature {
@@ -99,7 +102,7 @@ static void
 rendered_remove(struct pods_feature *f, struct rendered_pod *r,
                 struct flow_table *ft)
 {
-    if (ft) {
+    if (ft && !r->failed) {
         pod_flows_remove(ft, r->owner);
     }
     hmap_remove(&f->pods, &r->node);
@@ -138,7 +141,7 @@ render(struct pods_feature *f, struct attachment *att,
         .ip = att->ip,
     };
     struct rendered_pod *r = rendered_find(f, att->owner);
-    if (r && pod_net_equals(&r->net, &net) && !strcmp(r->key, att->key)) {
+    if (r && pod_net_equals(&r->net, &net) && r->serial == att->serial) {
         return;
     }
     if (r) {
@@ -153,11 +156,12 @@ render(struct pods_feature *f, struct attachment *att,
                         "flows", error);
         }
         free(error);
-        return;
     }
     r = xzalloc(sizeof *r);
+    r->failed = error != NULL;
     r->owner = xstrdup(att->owner);
     r->key = xstrdup(att->key);
+    r->serial = att->serial;
     r->net = net;
     hmap_insert(&f->pods, &r->node, hash_string(r->owner, 0));
 }
@@ -173,8 +177,8 @@ pods_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
     HMAP_FOR_EACH_SAFE (r, node, &f->pods) {
         const struct attachment *att = attachment_find(ctx->attachments,
                                                        r->key);
-        if (!att || ctx->node_changed || !att->owner
-            || strcmp(att->owner, r->owner)) {
+        if (!att || ctx->node_changed || att->serial != r->serial
+            || !att->owner || strcmp(att->owner, r->owner)) {
             rendered_remove(f, r, ft);
         }
     }
@@ -189,7 +193,7 @@ pods_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
     }
 }
 
-/* Synced when every attachment's flows are made. */
+/* Synced when every attachment's flows are made (or found impossible). */
 static bool
 pods_is_synced(const void *f_, const struct feature_ctx *ctx)
 {

@@ -176,8 +176,8 @@ main(int argc, char *argv[])
         return 0;
     }
     if (argc < 3) {
-        ovs_fatal(0, "usage: %s [--text] TARGET N [CHANGE_PERCENT] | --print N",
-                  argv[0]);
+        ovs_fatal(0, "usage: %s [--text] TARGET N [CHANGE_PERCENT] | "
+                  "--print N", argv[0]);
     }
     const char *target = argv[1];
     int n = atoi(argv[2]);
