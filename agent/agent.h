@@ -25,6 +25,9 @@ void agent_format_status(const struct agent *, struct ds *);
 void agent_format_pods(const struct agent *, struct ds *);
 void agent_format_ipam(const struct agent *, struct ds *);
 void agent_format_nodes(const struct agent *, struct ds *);
+void agent_format_services(const struct agent *, struct ds *);
+void agent_format_feature(const struct agent *, const char *name,
+                          struct ds *);
 void agent_format_memory(const struct agent *, struct ds *);
 void agent_format_sync_stats(const struct agent *, struct ds *);
 char *agent_format_k8s_status(const struct agent *, struct ds *)

@@ -13,7 +13,8 @@ agent_libtendril_agent_a_SOURCES = \
 	agent/k8s-format.c agent/k8s-format.h \
 	agent/nodes.c \
 	agent/pod-cidr.c agent/pod-cidr.h \
-	agent/pods.c
+	agent/pods.c \
+	agent/services.c
 agent_libtendril_agent_a_SOURCES += agent/k8s-cache.c agent/k8s-cache.h \
 	agent/k8s-cache-int.h agent/k8s-cache-query.c
 agent_libtendril_agent_a_SOURCES += agent/k8s-client.c agent/k8s-client.h \

@@ -56,5 +56,6 @@ struct feature {
 extern const struct feature_class pipeline_feature;
 extern const struct feature_class pods_feature;
 extern const struct feature_class nodes_feature;
+extern const struct feature_class services_feature;
 
 #endif /* agent/feature.h */

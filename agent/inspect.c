@@ -115,15 +115,28 @@ agent_format_pods(const struct agent *a, struct ds *s)
     free(lines);
 }
 
+/* Runs the formatter of the feature named 'name'. */
 void
-agent_format_nodes(const struct agent *a, struct ds *s)
+agent_format_feature(const struct agent *a, const char *name, struct ds *s)
 {
     for (size_t i = 0; i < AGENT_N_FEATURES; i++) {
         const struct feature *f = &a->features[i];
-        if (!strcmp(f->class->name, "nodes")) {
+        if (!strcmp(f->class->name, name) && f->class->format) {
             f->class->format(f->data, s);
         }
     }
+}
+
+void
+agent_format_nodes(const struct agent *a, struct ds *s)
+{
+    agent_format_feature(a, "nodes", s);
+}
+
+void
+agent_format_services(const struct agent *a, struct ds *s)
+{
+    agent_format_feature(a, "services", s);
 }
 
 void

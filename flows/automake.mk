@@ -9,4 +9,5 @@ flows_libtendril_flows_a_SOURCES = \
 	flows/node.c \
 	flows/ofctrl.c flows/ofctrl.h \
 	flows/pipeline.c flows/pipeline.h \
+	flows/service.c flows/service.h \
 	flows/tables.c flows/tables.h

@@ -9,7 +9,9 @@
  *   reg1          OUT_PORT: the OpenFlow port to output to, valid when
  *                 OUT_PORT_SET.
  *   reg2          scratch: the ARP responder swaps addresses through it.
- *   reg3, reg4    reserved for Service endpoint IP and port (EndpointDNAT).
+ *   reg3          EP_IP: the Service endpoint's IPv4 address, set by the
+ *                 Service group's bucket for EndpointDNAT.
+ *   reg4[0..15]   EP_PORT: that endpoint's port.
  *   ct_mark[0..3] the SRC_CLASS of the packet that created the connection.
  *   ct_mark[4]    CT_MARK_SERVICE: the connection was DNAT'd to an endpoint.
  *   ct_label      reserved for NetworkPolicy rule ids (audit/metrics).
@@ -37,9 +39,16 @@
 /* reg2: scratch. */
 #define F_SCRATCH_NXM        "NXM_NX_REG2[]"
 
+/* reg3, reg4[0..15]: the Service endpoint chosen for a new connection. */
+#define F_EP_IP              "reg3"
+#define F_EP_IP_NXM          "NXM_NX_REG3[]"
+#define F_EP_PORT            "reg4"
+#define F_EP_PORT_NXM        "NXM_NX_REG4[0..15]"
+
 /* ct_mark. */
 #define CT_MARK_SRC_CLASS_MASK 0xf
 #define CT_MARK_SERVICE        0x10
+#define CT_MARK_SERVICE_BIT    4
 
 /* The conntrack zone of the pipeline. */
 #define CT_ZONE              65520

@@ -155,6 +155,9 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
 
     /* ConntrackCommit: remember new connections, with where they came
      * from. */
+    /* Connections to Services were committed by EndpointDNAT. */
+    ADD(ft, TABLE_CT_COMMIT, 210, "ct_state=+new+trk,ct_mark=%#x/%#x,ip "
+        "actions=goto_table:Output", CT_MARK_SERVICE, CT_MARK_SERVICE);
     ADD(ft, TABLE_CT_COMMIT, 200, "ct_state=+new+trk,ip actions="
         "ct(commit,zone=%d,exec(move:"F_SRC_CLASS"->NXM_NX_CT_MARK[0..3])),"
         "goto_table:Output", CT_ZONE);

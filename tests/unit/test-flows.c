@@ -1,5 +1,6 @@
 #include "ovs-config.h"
 
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include "flows/flow-table.h"
 #include "flows/installed.h"
 #include "flows/pipeline.h"
+#include "flows/service.h"
 #include "flows/tables.h"
 #include "flow.h"
 #include "hash.h"
@@ -945,6 +947,51 @@ test_peer_golden(void **state)
     flow_table_destroy(&ft);
 }
 
+static void
+test_service_golden(void **state)
+{
+    struct flow_table ft;
+    flow_table_init(&ft);
+    struct ipaddr vip;
+    ok(ipaddr_parse("10.96.0.10", &vip));
+    struct service_endpoint eps[2] = { { .port = 8080 }, { .port = 8080 } };
+    ok(ipaddr_parse("10.244.1.5", &eps[0].ip));
+    ok(ipaddr_parse("10.244.2.7", &eps[1].ip));
+    struct service_port ports[] = {
+        { .ip_proto = IPPROTO_TCP, .port = 80, .group_id = 17,
+          .endpoints = eps, .n_endpoints = 2 },
+        { .ip_proto = IPPROTO_UDP, .port = 53, .group_id = 18,
+          .endpoints = eps, .n_endpoints = 1 },
+        { .ip_proto = IPPROTO_TCP, .port = 443, .group_id = 19 },
+    };
+    struct service_net svc = {
+        .vips = &vip, .n_vips = 1, .ports = ports, .n_ports = 3,
+    };
+    ok(service_flows_add(&ft, "service/default/web", &svc));
+    for (size_t i = 0; i < 2; i++) {
+        char *owner = endpoint_owner(IPPROTO_TCP, &eps[i]);
+        ok(endpoint_flows_add(&ft, owner, IPPROTO_TCP, &eps[i]));
+        free(owner);
+    }
+    char *owner = endpoint_owner(IPPROTO_UDP, &eps[0]);
+    assert_string_equal(owner, "endpoint/udp/10.244.1.5:8080");
+    ok(endpoint_flows_add(&ft, owner, IPPROTO_UDP, &eps[0]));
+    free(owner);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_dump(&ft, NULL, true, &s);
+    check_golden("service.txt", ds_cstr(&s));
+    ds_destroy(&s);
+
+    /* A port without endpoints has no flows; the whole Service goes with
+     * its owner. */
+    assert_null(flow_table_find_group(&ft, 19));
+    flow_table_remove_owner(&ft, "service/default/web");
+    assert_null(flow_table_find_group(&ft, 17));
+    assert_int_equal(flow_table_count(&ft), 3);
+    flow_table_destroy(&ft);
+}
+
 int
 main(void)
 {
@@ -965,6 +1012,7 @@ main(void)
         cmocka_unit_test(test_static_golden),
         cmocka_unit_test(test_pod_golden),
         cmocka_unit_test(test_peer_golden),
+        cmocka_unit_test(test_service_golden),
     };
     return cmocka_run_group_tests_name("flows", tests, NULL, NULL);
 }

@@ -1,0 +1,549 @@
+/* Services as a feature: ClusterIP load balancing from the Services and
+ * EndpointSlices in the cache (flows/service.c makes the flows).
+ *
+ * A change to a Service or to one of its EndpointSlices marks that Service
+ * dirty; a run renders only the dirty ones.  Each Service port has a group
+ * id derived from its name, stable across restarts; each endpoint's
+ * EndpointDNAT flow is counted by the Service ports that use it. */
+#include "ovs-config.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/config.h"
+#include "agent/feature.h"
+#include "agent/k8s-cache.h"
+#include "flows/flow-table.h"
+#include "flows/service.h"
+#include "hash.h"
+#include "lib/k8s-object.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/vlog.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(services);
+
+/* Services with this label belong to another proxy (as in kube-proxy). */
+#define SERVICE_PROXY_NAME_LABEL "service.kubernetes.io/service-proxy-name"
+
+/* What one Service has in the flow table. */
+struct rendered_service {
+    struct hmap_node node;       /* In services_feature's 'services'. */
+    char *key;                   /* "NAMESPACE/NAME". */
+    char *owner;                 /* "service/NAMESPACE/NAME". */
+    struct sset endpoints;       /* Endpoint owners it holds a use of. */
+    struct sset group_keys;      /* Its group ids' keys. */
+    size_t n_ports;              /* Service ports with flows. */
+    size_t n_endpoints;          /* Endpoints over all of them. */
+    char *skipped;               /* Why it has no flows, or NULL. */
+};
+
+/* An endpoint's EndpointDNAT flow and how many Service ports use it. */
+struct endpoint_use {
+    struct hmap_node node;       /* In services_feature's 'endpoints'. */
+    char *owner;
+    unsigned int n;
+};
+
+/* A group id, by the Service port it belongs to. */
+struct group_id {
+    struct hmap_node id_node;    /* In 'group_ids', by id. */
+    struct hmap_node key_node;   /* In 'group_keys', by key. */
+    char *key;                   /* "NAMESPACE/NAME:PORTNAME/PROTO". */
+    uint32_t id;
+};
+
+struct services_feature {
+    struct k8s_cache *cache;     /* NULL without a Kubernetes client. */
+    struct sset dirty;           /* "NAMESPACE/NAME" to render again. */
+    struct hmap services;        /* Contains "struct rendered_service"s. */
+    struct hmap endpoints;       /* Contains "struct endpoint_use"s. */
+    struct hmap group_ids;
+    struct hmap group_keys;
+};
+
+static void
+mark(struct services_feature *f, const char *ns, const char *name)
+{
+    if (ns && name) {
+        sset_add_and_free(&f->dirty, xasprintf("%s/%s", ns, name));
+    }
+}
+
+static void
+service_changed(const struct k8s_object *obj, void *f)
+{
+    mark(f, obj->namespace, obj->name);
+}
+
+static void
+service_updated(const struct k8s_object *old OVS_UNUSED,
+                const struct k8s_object *new, void *f)
+{
+    service_changed(new, f);
+}
+
+static void
+slice_changed(const struct k8s_object *obj, void *f)
+{
+    mark(f, obj->namespace, k8s_endpoint_slice_cast(obj)->service_name);
+}
+
+static void
+slice_updated(const struct k8s_object *old, const struct k8s_object *new,
+              void *f)
+{
+    slice_changed(old, f);
+    slice_changed(new, f);
+}
+
+static const struct k8s_cache_handlers service_handlers = {
+    .added = service_changed,
+    .updated = service_updated,
+    .deleted = service_changed,
+};
+
+static const struct k8s_cache_handlers slice_handlers = {
+    .added = slice_changed,
+    .updated = slice_updated,
+    .deleted = slice_changed,
+};
+
+/* Group ids. */
+
+static struct group_id *
+group_id_by_key(const struct services_feature *f, const char *key)
+{
+    struct group_id *g;
+    HMAP_FOR_EACH_WITH_HASH (g, key_node, hash_string(key, 0),
+                             &f->group_keys) {
+        if (!strcmp(g->key, key)) {
+            return g;
+        }
+    }
+    return NULL;
+}
+
+static bool
+group_id_taken(const struct services_feature *f, uint32_t id)
+{
+    const struct group_id *g;
+    HMAP_FOR_EACH_WITH_HASH (g, id_node, hash_int(id, 0), &f->group_ids) {
+        if (g->id == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The group id of Service port 'key': a hash of the key, so that it is the
+ * same after a restart, moved on past ids that are taken. */
+static uint32_t
+group_id_get(struct services_feature *f, const char *key)
+{
+    struct group_id *g = group_id_by_key(f, key);
+    if (!g) {
+        uint32_t id = (hash_string(key, 0) & 0x7fffffff) | 1;
+        while (group_id_taken(f, id)) {
+            id = id == 0x7fffffff ? 1 : id + 1;
+        }
+        g = xmalloc(sizeof *g);
+        g->key = xstrdup(key);
+        g->id = id;
+        hmap_insert(&f->group_ids, &g->id_node, hash_int(id, 0));
+        hmap_insert(&f->group_keys, &g->key_node, hash_string(key, 0));
+    }
+    return g->id;
+}
+
+static void
+group_id_release(struct services_feature *f, const char *key)
+{
+    struct group_id *g = group_id_by_key(f, key);
+    if (g) {
+        hmap_remove(&f->group_ids, &g->id_node);
+        hmap_remove(&f->group_keys, &g->key_node);
+        free(g->key);
+        free(g);
+    }
+}
+
+/* Endpoint uses. */
+
+static struct endpoint_use *
+endpoint_use_find(const struct services_feature *f, const char *owner)
+{
+    struct endpoint_use *u;
+    HMAP_FOR_EACH_WITH_HASH (u, node, hash_string(owner, 0), &f->endpoints) {
+        if (!strcmp(u->owner, owner)) {
+            return u;
+        }
+    }
+    return NULL;
+}
+
+/* Takes a use of the EndpointDNAT flow of 'ep', adding it for the first. */
+static bool
+endpoint_ref(struct services_feature *f, struct flow_table *ft,
+             uint8_t ip_proto, const struct service_endpoint *ep,
+             struct sset *uses)
+{
+    char *owner = endpoint_owner(ip_proto, ep);
+    if (sset_contains(uses, owner)) {
+        free(owner);
+        return true;            /* This Service holds a use already. */
+    }
+    struct endpoint_use *u = endpoint_use_find(f, owner);
+    if (!u) {
+        char *error = endpoint_flows_add(ft, owner, ip_proto, ep);
+        if (error) {
+            VLOG_ERR("%s", error);
+            free(error);
+            free(owner);
+            return false;
+        }
+        u = xzalloc(sizeof *u);
+        u->owner = xstrdup(owner);
+        hmap_insert(&f->endpoints, &u->node, hash_string(owner, 0));
+    }
+    u->n++;
+    sset_add_and_free(uses, owner);
+    return true;
+}
+
+static void
+endpoint_unref(struct services_feature *f, struct flow_table *ft,
+               const char *owner)
+{
+    struct endpoint_use *u = endpoint_use_find(f, owner);
+    if (u && !--u->n) {
+        flow_table_remove_owner(ft, owner);
+        hmap_remove(&f->endpoints, &u->node);
+        free(u->owner);
+        free(u);
+    }
+}
+
+/* Rendering. */
+
+static struct rendered_service *
+rendered_find(const struct services_feature *f, const char *key)
+{
+    struct rendered_service *r;
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash_string(key, 0), &f->services) {
+        if (!strcmp(r->key, key)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Withdraws everything Service 'r' has and forgets it. */
+static void
+withdraw(struct services_feature *f, struct flow_table *ft,
+         struct rendered_service *r)
+{
+    const char *name;
+    if (ft) {
+        flow_table_remove_owner(ft, r->owner);
+        SSET_FOR_EACH (name, &r->endpoints) {
+            endpoint_unref(f, ft, name);
+        }
+    }
+    SSET_FOR_EACH (name, &r->group_keys) {
+        group_id_release(f, name);
+    }
+    hmap_remove(&f->services, &r->node);
+    sset_destroy(&r->endpoints);
+    sset_destroy(&r->group_keys);
+    free(r->key);
+    free(r->owner);
+    free(r->skipped);
+    free(r);
+}
+
+static uint8_t
+ip_proto(enum k8s_protocol protocol)
+{
+    return (protocol == K8S_PROTO_TCP ? IPPROTO_TCP
+            : protocol == K8S_PROTO_UDP ? IPPROTO_UDP
+            : IPPROTO_SCTP);
+}
+
+/* The port that slice 's' gives the Service port 'sp', or 0. */
+static uint16_t
+slice_port(const struct k8s_endpoint_slice *s,
+           const struct k8s_service_port *sp)
+{
+    for (size_t i = 0; i < s->n_ports; i++) {
+        const struct k8s_endpoint_port *p = &s->ports[i];
+        if (p->protocol == sp->protocol && !strcmp(p->name, sp->name)) {
+            return p->port;
+        }
+    }
+    return 0;
+}
+
+/* Appends the endpoints of Service port 'sp' in 'slices' to 'eps': the
+ * ready ones, or, as kube-proxy does when none is ready, the serving ones
+ * that are terminating. */
+static void
+collect_endpoints(const struct k8s_object_list *slices,
+                  const struct k8s_service_port *sp, bool terminating,
+                  struct service_endpoint **eps, size_t *n, size_t *allocated)
+{
+    for (size_t i = 0; i < slices->n; i++) {
+        const struct k8s_endpoint_slice *s
+            = k8s_endpoint_slice_cast(slices->objs[i]);
+        uint16_t port = slice_port(s, sp);
+        if (s->address_type != K8S_ADDRESS_IPV4 || !port) {
+            continue;
+        }
+        for (size_t j = 0; j < s->n_endpoints; j++) {
+            const struct k8s_endpoint *e = &s->endpoints[j];
+            bool use = (terminating ? e->serving && e->terminating
+                                    : e->ready);
+            for (size_t k = 0; use && k < e->n_addresses; k++) {
+                bool dup = false;
+                for (size_t m = 0; m < *n; m++) {
+                    dup |= ((*eps)[m].port == port
+                            && ipaddr_equals(&(*eps)[m].ip,
+                                             &e->addresses[k]));
+                }
+                if (dup) {
+                    continue;
+                }
+                if (*n >= *allocated) {
+                    *eps = x2nrealloc(*eps, allocated, sizeof **eps);
+                }
+                (*eps)[(*n)++] = (struct service_endpoint) {
+                    .ip = e->addresses[k], .port = port,
+                };
+            }
+        }
+    }
+}
+
+/* Why the agent makes no flows for 'svc', or NULL. */
+static const char *
+skip_reason(const struct k8s_service *svc)
+{
+    return (svc->type == K8S_SERVICE_EXTERNAL_NAME ? "ExternalName"
+            : svc->headless ? "headless"
+            : smap_get(&svc->obj.labels, SERVICE_PROXY_NAME_LABEL)
+            ? "labelled " SERVICE_PROXY_NAME_LABEL
+            : NULL);
+}
+
+/* Makes the flows of Service 'svc' for 'r' (empty). */
+static void
+render(struct services_feature *f, struct flow_table *ft,
+       struct rendered_service *r, const struct k8s_service *svc)
+{
+    struct ipaddr *vips = xmalloc((svc->n_cluster_ips + 1) * sizeof *vips);
+    size_t n_vips = 0;
+    for (size_t i = 0; i < svc->n_cluster_ips; i++) {
+        if (svc->cluster_ips[i].family == AF_INET) {
+            vips[n_vips++] = svc->cluster_ips[i];
+        }
+    }
+
+    struct k8s_object_list slices;
+    k8s_cache_service_slices(f->cache, svc->obj.namespace, svc->obj.name,
+                             &slices);
+    struct service_port *ports = xcalloc(svc->n_ports + 1, sizeof *ports);
+    size_t n_ports = 0;
+    for (size_t i = 0; i < svc->n_ports; i++) {
+        const struct k8s_service_port *sp = &svc->ports[i];
+        if (sp->protocol == K8S_PROTO_SCTP) {
+            /* The userspace datapath has no SCTP conntrack. */
+            VLOG_WARN("service %s port %s: SCTP is not load-balanced",
+                      r->key, sp->name);
+            continue;
+        }
+        struct service_endpoint *eps = NULL;
+        size_t n = 0, allocated = 0;
+        collect_endpoints(&slices, sp, false, &eps, &n, &allocated);
+        if (!n) {
+            collect_endpoints(&slices, sp, true, &eps, &n, &allocated);
+        }
+        char *gkey = xasprintf("%s:%s/%s", r->key, sp->name,
+                               ip_proto_name(ip_proto(sp->protocol)));
+        ports[n_ports] = (struct service_port) {
+            .ip_proto = ip_proto(sp->protocol),
+            .port = sp->port,
+            .group_id = group_id_get(f, gkey),
+            .endpoints = eps,
+            .n_endpoints = n,
+        };
+        sset_add_and_free(&r->group_keys, gkey);
+        for (size_t j = 0; j < n; j++) {
+            endpoint_ref(f, ft, ports[n_ports].ip_proto, &eps[j],
+                         &r->endpoints);
+        }
+        r->n_endpoints += n;
+        r->n_ports += n > 0;
+        n_ports++;
+    }
+
+    struct service_net net = {
+        .vips = vips, .n_vips = n_vips, .ports = ports, .n_ports = n_ports,
+    };
+    char *error = service_flows_add(ft, r->owner, &net);
+    if (error) {
+        VLOG_ERR("%s", error);
+        r->skipped = error;
+    }
+    for (size_t i = 0; i < n_ports; i++) {
+        free(CONST_CAST(struct service_endpoint *, ports[i].endpoints));
+    }
+    free(ports);
+    free(vips);
+    k8s_object_list_destroy(&slices);
+}
+
+/* Renders Service 'key' ("NAMESPACE/NAME") again from the cache. */
+static void
+update_service(struct services_feature *f, struct flow_table *ft,
+               const char *key)
+{
+    struct rendered_service *r = rendered_find(f, key);
+    if (r) {
+        withdraw(f, ft, r);
+    }
+
+    const char *slash = strchr(key, '/');
+    char *ns = xmemdup0(key, slash - key);
+    const struct k8s_object *obj = k8s_cache_get(f->cache, K8S_SERVICE, ns,
+                                                 slash + 1);
+    free(ns);
+    if (!obj) {
+        return;
+    }
+
+    r = xzalloc(sizeof *r);
+    r->key = xstrdup(key);
+    r->owner = xasprintf("service/%s", key);
+    sset_init(&r->endpoints);
+    sset_init(&r->group_keys);
+    hmap_insert(&f->services, &r->node, hash_string(key, 0));
+
+    const struct k8s_service *svc = k8s_service_cast(obj);
+    const char *why = skip_reason(svc);
+    if (why) {
+        r->skipped = xstrdup(why);
+    } else {
+        render(f, ft, r, svc);
+    }
+}
+
+/* The feature. */
+
+static void *
+services_create(const struct feature_ctx *ctx)
+{
+    struct services_feature *f = xzalloc(sizeof *f);
+    f->cache = ctx->cache;
+    sset_init(&f->dirty);
+    hmap_init(&f->services);
+    hmap_init(&f->endpoints);
+    hmap_init(&f->group_ids);
+    hmap_init(&f->group_keys);
+    if (f->cache) {
+        k8s_cache_subscribe(f->cache, K8S_SERVICE, &service_handlers, f);
+        k8s_cache_subscribe(f->cache, K8S_ENDPOINT_SLICE, &slice_handlers,
+                            f);
+    }
+    return f;
+}
+
+static void
+services_destroy(void *f_)
+{
+    struct services_feature *f = f_;
+    if (f->cache) {
+        k8s_cache_unsubscribe(f->cache, K8S_SERVICE, &service_handlers, f);
+        k8s_cache_unsubscribe(f->cache, K8S_ENDPOINT_SLICE, &slice_handlers,
+                              f);
+    }
+    struct rendered_service *r;
+    HMAP_FOR_EACH_SAFE (r, node, &f->services) {
+        withdraw(f, NULL, r);
+    }
+    struct endpoint_use *u;
+    HMAP_FOR_EACH_POP (u, node, &f->endpoints) {
+        free(u->owner);
+        free(u);
+    }
+    hmap_destroy(&f->services);
+    hmap_destroy(&f->endpoints);
+    hmap_destroy(&f->group_ids);
+    hmap_destroy(&f->group_keys);
+    sset_destroy(&f->dirty);
+    free(f);
+}
+
+static void
+services_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
+{
+    struct services_feature *f = f_;
+    if (!f->cache || !ctx->node_ready || sset_is_empty(&f->dirty)) {
+        return;
+    }
+    const char *key;
+    SSET_FOR_EACH (key, &f->dirty) {
+        update_service(f, ft, key);
+    }
+    sset_clear(&f->dirty);
+}
+
+static bool
+services_is_synced(const void *f_, const struct feature_ctx *ctx)
+{
+    const struct services_feature *f = f_;
+    return !f->cache || (ctx->k8s_synced && sset_is_empty(&f->dirty));
+}
+
+static int
+compare_services(const void *a_, const void *b_)
+{
+    const struct rendered_service *const *a = a_, *const *b = b_;
+    return strcmp((*a)->key, (*b)->key);
+}
+
+static void
+services_format(const void *f_, struct ds *s)
+{
+    const struct services_feature *f = f_;
+    size_t n = hmap_count(&f->services), i = 0;
+    const struct rendered_service **list = xmalloc((n + 1) * sizeof *list);
+    const struct rendered_service *r;
+    HMAP_FOR_EACH (r, node, &f->services) {
+        list[i++] = r;
+    }
+    qsort(list, n, sizeof *list, compare_services);
+    for (i = 0; i < n; i++) {
+        r = list[i];
+        ds_put_format(s, "%s: ", r->key);
+        if (r->skipped) {
+            ds_put_format(s, "no flows (%s)\n", r->skipped);
+        } else {
+            ds_put_format(s, "%"PRIuSIZE" ports with endpoints, "
+                          "%"PRIuSIZE" endpoints\n", r->n_ports,
+                          r->n_endpoints);
+        }
+    }
+    free(list);
+}
+
+const struct feature_class services_feature = {
+    .name = "services",
+    .create = services_create,
+    .destroy = services_destroy,
+    .run = services_run,
+    .is_synced = services_is_synced,
+    .format = services_format,
+};

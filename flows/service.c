@@ -1,0 +1,109 @@
+#include "ovs-config.h"
+#include "flows/service.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+
+#include "flows/fields.h"
+#include "flows/flow-table.h"
+#include "flows/tables.h"
+#include "openvswitch/dynamic-string.h"
+#include "util.h"
+
+const char *
+ip_proto_name(uint8_t ip_proto)
+{
+    return (ip_proto == IPPROTO_TCP ? "tcp"
+            : ip_proto == IPPROTO_UDP ? "udp"
+            : ip_proto == IPPROTO_SCTP ? "sctp" : "?");
+}
+
+static uint32_t
+ipv4_host(const struct ipaddr *ip)
+{
+    return ((uint32_t) ip->bytes[0] << 24 | (uint32_t) ip->bytes[1] << 16
+            | (uint32_t) ip->bytes[2] << 8 | ip->bytes[3]);
+}
+
+/* The select group of 'sp': one bucket per endpoint.
+ *
+ * The selection method is dp_hash with OVS_HASH_ALG_L4 (parameter 0), a
+ * hash of the 5-tuple.  OVS's default for a select group without one is
+ * dp_hash with the symmetric L4 hash, which leaves UDP ports out: every
+ * UDP flow between two addresses would reach the same endpoint. */
+static char *
+add_group(struct flow_table *ft, const char *owner,
+          const struct service_port *sp)
+{
+    struct ds spec = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&spec, "type=select,selection_method=dp_hash,"
+                "selection_method_param=0");
+    for (size_t i = 0; i < sp->n_endpoints; i++) {
+        const struct service_endpoint *ep = &sp->endpoints[i];
+        ds_put_format(&spec, ",bucket=bucket_id:%"PRIuSIZE",actions="
+                      "load:%#"PRIx32"->"F_EP_IP_NXM",load:%"PRIu16"->"
+                      F_EP_PORT_NXM",resubmit(,%d)", i, ipv4_host(&ep->ip),
+                      ep->port, TABLE_ENDPOINT_DNAT);
+    }
+    char *error = flow_table_add_group(ft, owner, COOKIE_SERVICE,
+                                       sp->group_id, "%s", ds_cstr(&spec));
+    ds_destroy(&spec);
+    return error;
+}
+
+/* Adds the flows of one Service: for each Service port with endpoints, its
+ * group and a ServiceLB flow per virtual address.  A port without
+ * endpoints gets no flows.  On error no flow of 'owner' is left. */
+char *
+service_flows_add(struct flow_table *ft, const char *owner,
+                  const struct service_net *svc)
+{
+    char *error = NULL;
+    for (size_t p = 0; !error && p < svc->n_ports; p++) {
+        const struct service_port *sp = &svc->ports[p];
+        if (!sp->n_endpoints) {
+            continue;
+        }
+        error = add_group(ft, owner, sp);
+        for (size_t v = 0; !error && v < svc->n_vips; v++) {
+            char vip[IPADDR_STRLEN];
+            error = flow_table_add(
+                ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 200,
+                "ct_state=+new+trk,%s,nw_dst=%s,tp_dst=%"PRIu16
+                " actions=group:%"PRIu32, ip_proto_name(sp->ip_proto),
+                ipaddr_format(&svc->vips[v], vip), sp->port, sp->group_id);
+        }
+    }
+    if (error) {
+        flow_table_remove_owner(ft, owner);
+    }
+    return error;
+}
+
+/* The owner of the EndpointDNAT flow of 'ep'. */
+char *
+endpoint_owner(uint8_t ip_proto, const struct service_endpoint *ep)
+{
+    char ip[IPADDR_STRLEN];
+    return xasprintf("endpoint/%s/%s:%"PRIu16, ip_proto_name(ip_proto),
+                     ipaddr_format(&ep->ip, ip), ep->port);
+}
+
+/* The EndpointDNAT flow of 'ep': commits the connection translated to the
+ * endpoint, with the Service bit and the source class in ct_mark, and goes
+ * on to the egress rules, which judge the endpoint. */
+char *
+endpoint_flows_add(struct flow_table *ft, const char *owner,
+                   uint8_t ip_proto, const struct service_endpoint *ep)
+{
+    char ip[IPADDR_STRLEN];
+    ipaddr_format(&ep->ip, ip);
+    return flow_table_add(
+        ft, owner, COOKIE_SERVICE, TABLE_ENDPOINT_DNAT, 200,
+        "%s,"F_EP_IP"=%#"PRIx32","F_EP_PORT"=%"PRIu16"/0xffff actions="
+        "ct(commit,table=EgressRule,zone=%d,nat(dst=%s:%"PRIu16"),"
+        "exec(load:1->NXM_NX_CT_MARK[%d],"
+        "move:"F_SRC_CLASS"->NXM_NX_CT_MARK[0..3]))",
+        ip_proto_name(ip_proto), ipv4_host(&ep->ip), ep->port, CT_ZONE, ip,
+        ep->port, CT_MARK_SERVICE_BIT);
+}

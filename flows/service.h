@@ -1,0 +1,57 @@
+/*
+ * Services: the flows that load-balance a Service's virtual addresses over
+ * its endpoints inside br-int.  Pure: only adds to and removes from a
+ * flow_table.
+ *
+ * A new connection to VIP:PORT (ServiceLB) goes to the select group of
+ * that Service port; the group's bucket for one endpoint loads the
+ * endpoint's address into reg3 and its port into reg4[0..15] and resubmits
+ * to EndpointDNAT, where the endpoint's flow commits the connection with
+ * nat(dst=IP:PORT) and ct_mark's Service bit.  Later packets of the
+ * connection, and the replies, are translated by the ct(nat) of
+ * ConntrackZone, so they keep their endpoint while it exists.
+ *
+ * The EndpointDNAT flow of an endpoint (protocol, IP, port) is shared by
+ * every Service port that reaches it, so it has an owner of its own
+ * ("endpoint/tcp/10.244.1.5:8080"); the caller counts its users.
+ */
+#ifndef TENDRIL_FLOWS_SERVICE_H
+#define TENDRIL_FLOWS_SERVICE_H 1
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/cidr.h"
+#include "openvswitch/compiler.h"
+
+struct flow_table;
+
+struct service_endpoint {
+    struct ipaddr ip;
+    uint16_t port;
+};
+
+struct service_port {
+    uint8_t ip_proto;            /* IPPROTO_TCP, IPPROTO_UDP. */
+    uint16_t port;               /* The Service's port. */
+    uint32_t group_id;
+    const struct service_endpoint *endpoints;
+    size_t n_endpoints;
+};
+
+struct service_net {
+    const struct ipaddr *vips;   /* clusterIPs (IPv4). */
+    size_t n_vips;
+    const struct service_port *ports;
+    size_t n_ports;
+};
+
+char *service_flows_add(struct flow_table *, const char *owner,
+                        const struct service_net *) OVS_WARN_UNUSED_RESULT;
+char *endpoint_owner(uint8_t ip_proto, const struct service_endpoint *);
+char *endpoint_flows_add(struct flow_table *, const char *owner,
+                         uint8_t ip_proto, const struct service_endpoint *)
+    OVS_WARN_UNUSED_RESULT;
+const char *ip_proto_name(uint8_t ip_proto);
+
+#endif /* flows/service.h */

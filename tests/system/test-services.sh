@@ -1,0 +1,175 @@
+#!/bin/bash
+# Services, ClusterIP, on a 2-node test bed: servers in pods that answer
+# with their own name on TCP and UDP, a client pod, and Services with
+# selectors whose EndpointSlices kube-controller-manager makes.  Checks that
+# connections to the ClusterIP reach every endpoint, on TCP and UDP on the
+# same port, that a removed endpoint is no longer chosen, and that a deleted
+# Service leaves no flow, group or endpoint flow behind.
+#
+# Exit: 0 pass, 77 skip, 1 fail.  Last line: "services: N passed, M failed".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+testbed=$top/tests/testbed/testbed
+. "$top/tests/system/tap.sh"
+
+need_root_and etcd ovsdb-server ovs-vswitchd ovs-vsctl ovs-appctl openssl jq \
+    curl ip nc
+need_kube
+build=${TENDRIL_BUILD_DIR:-${BUILD:-$top/_build/release}}
+export TENDRIL_CNI=${TENDRIL_CNI:-$build/cni/tendril}
+export TENDRIL_AGENT=${TENDRIL_AGENT:-$build/agent/tendril-agent}
+
+export TESTBED_DIR=/run/tendril-testbed-services.$$
+export TESTBED_PREFIX=tbv$$-
+work=$(mktemp -d /tmp/test-services.XXXXXX)
+servers=()
+cleanup() {
+    local pid
+    for pid in "${servers[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    "$testbed" down >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+tb() { "$testbed" "$@"; }
+ctl() {   # NODE ARGS...
+    local n=$1; shift
+    tb exec "$n" ovs-appctl -t tendril-agent "$@"
+}
+
+# serve POD: answers every TCP connection on 8080 and every UDP datagram on
+# 8081 with the pod's name, until the test ends.
+serve() {
+    local pod=$1
+    (while :; do
+         echo "$pod" | tb exec "default/$pod" timeout 10 nc -l -p 8080 -N \
+             >/dev/null 2>&1 || sleep 0.2
+     done) &
+    servers+=($!)
+    (while :; do
+         echo "$pod" | tb exec "default/$pod" timeout 10 nc -u -l -p 8081 \
+             -W 1 >/dev/null 2>&1 || sleep 0.2
+     done) &
+    servers+=($!)
+}
+
+# ask PROTO VIP PORT: one request from the client; prints who answered.
+ask() {
+    if [[ $1 == udp ]]; then
+        echo hi | tb exec default/client timeout 3 nc -u -w 1 "$2" "$3" \
+            2>/dev/null | head -n 1
+    else
+        tb exec default/client timeout 3 nc -w 2 "$2" "$3" </dev/null \
+            2>/dev/null | head -n 1
+    fi
+}
+
+# answers PROTO VIP PORT N: who answered N requests, sorted, unique.
+answers() {
+    local i
+    for i in $(seq "$4"); do
+        ask "$1" "$2" "$3"
+        [[ $1 == udp ]] && sleep 0.1
+    done | sort -u | tr '\n' ' '
+}
+
+# within SECONDS CMD...: CMD succeeds within SECONDS.
+within() {
+    local limit=$1 i; shift
+    for i in $(seq $((limit * 5))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    "$@"
+}
+
+endpoints_listed() {   # SERVICE N
+    ctl node1 services/list | grep -q "^default/$1: .* $2 endpoints"
+}
+
+if ! tb up --nodes 2 >"$work/up.log" 2>&1; then
+    cat "$work/up.log"
+    check "testbed up" false
+    echo "services: $passed passed, $failed failed"
+    exit 1
+fi
+tb pod create default/web1 --node node1 --labels app=web \
+    --port http:8080/TCP >/dev/null || fail "pod web1"
+tb pod create default/web2 --node node2 --labels app=web \
+    --port http:8080/TCP >/dev/null || fail "pod web2"
+tb pod create default/client --node node1 >/dev/null || fail "pod client"
+serve web1
+serve web2
+
+tb kubectl create -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 80, targetPort: http, protocol: TCP}
+  - {name: dns, port: 80, targetPort: 8081, protocol: UDP}
+EOF
+vip=$(tb kubectl get service web -o jsonpath='{.spec.clusterIP}')
+check "the agent renders the Service with its 4 endpoints" \
+    within 10 endpoints_listed web 4
+check "services/list on node2 too" sh -c \
+    "'$testbed' exec node2 ovs-appctl -t tendril-agent services/list \
+     | grep -q '^default/web: 2 ports with endpoints'"
+
+out=$(answers tcp "$vip" 80 20)
+echo "# TCP answers: $out"
+check "TCP to the ClusterIP reaches both endpoints (named targetPort)" \
+    test "$out" = "web1 web2 "
+out=$(answers udp "$vip" 80 20)
+echo "# UDP answers: $out"
+check "UDP on the same port reaches both endpoints" \
+    test "$out" = "web1 web2 "
+
+# Another Service reaching the same endpoint shares its EndpointDNAT flow.
+tb kubectl create -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Service
+metadata: {name: web1only, namespace: default}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: http, port: 8000, targetPort: 8080, protocol: TCP}
+EOF
+vip2=$(tb kubectl get service web1only -o jsonpath='{.spec.clusterIP}')
+check "a second Service over the same endpoints is rendered" \
+    within 10 endpoints_listed web1only 2
+check "the second Service answers" sh -c \
+    "[ -n \"\$('$testbed' exec default/client timeout 3 nc -w 2 $vip2 8000 \
+     </dev/null)\" ]"
+
+tb pod delete default/web2 >/dev/null || fail "delete pod web2"
+check "a deleted endpoint leaves the Service" \
+    within 15 endpoints_listed web 2
+out=$(answers tcp "$vip" 80 10)
+echo "# TCP answers after web2 went: $out"
+check "only web1 answers now" test "$out" = "web1 "
+
+tb kubectl delete service web >/dev/null
+check "a deleted Service has no flows or groups left" within 10 sh -c \
+    "! '$testbed' exec node1 ovs-appctl -t tendril-agent flows/dump \
+       --owner service/default/web | grep -q ."
+check "the endpoints the other Service uses keep their flows" sh -c \
+    "'$testbed' exec node1 ovs-appctl -t tendril-agent flows/dump \
+     --owner endpoint/tcp | grep -q 10.244.1"
+check "the UDP endpoint flows are gone with the Service" sh -c \
+    "! '$testbed' exec node1 ovs-appctl -t tendril-agent flows/dump \
+       --owner endpoint/udp | grep -q ."
+check "connections to the deleted Service's address no longer reach a pod" \
+    test -z "$(ask tcp "$vip" 80)"
+check "the switch holds the groups the agent wants, no more" sh -c \
+    "[ \$('$testbed' exec node1 ovs-ofctl -O OpenFlow15 dump-groups br-int \
+       | grep -c group_id=) -eq \$('$testbed' exec node1 ovs-appctl -t \
+       tendril-agent flows/dump | grep -c '^group_id=') ]"
+
+echo "services: $passed passed, $failed failed"
+[[ $failed == 0 ]]
