@@ -124,14 +124,19 @@ agent_config_set(struct agent_config *c, const char *field, const char *value)
         }
         return NULL;
     }
-    if (!strcmp(field, "pod-cidr")) {
-        char *error = cidr_parse(value, &c->pod_cidr);
+    if (!strcmp(field, "pod-cidr") || !strcmp(field, "service-cidr")) {
+        bool pod = !strcmp(field, "pod-cidr");
+        struct cidr *cidr = pod ? &c->pod_cidr : &c->service_cidr;
+        char *error = cidr_parse(value, cidr);
         if (error) {
-            char *msg = xasprintf("pod-cidr: %s", error);
+            char *msg = xasprintf("%s: %s", field, error);
             free(error);
             return msg;
         }
-        c->has_pod_cidr = true;
+        if (!pod && cidr->addr.family != AF_INET) {
+            return xasprintf("%s: only IPv4 is supported", field);
+        }
+        *(pod ? &c->has_pod_cidr : &c->has_service_cidr) = true;
         return NULL;
     }
     return xasprintf("unknown configuration field \"%s\"", field);

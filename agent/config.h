@@ -32,6 +32,9 @@ struct agent_config {
     struct cidr pod_cidr;        /* --pod-cidr: no API server needed;
                                   * overrides the Node's spec.podCIDR. */
     int cni_timeout_ms;          /* How long an ADD may wait for flows. */
+    bool has_service_cidr;
+    struct cidr service_cidr;    /* --service-cidr: the node reaches
+                                  * clusterIPs in it through br-int. */
 };
 
 void agent_config_init(struct agent_config *);

@@ -208,6 +208,9 @@ usage(void)
            "  --pod-cidr=CIDR         this node's podCIDR (default: the "
            "Node's spec.podCIDR,\n"
            "                          read once: a change needs a restart)\n"
+           "  --service-cidr=CIDR     the cluster's Service range: the node "
+           "reaches\n"
+           "                          clusterIPs in it through br-int\n"
            "  --cni-timeout-ms=N      how long an ADD waits for flows "
            "(default: 10000)\n",
            program_name, program_name);
@@ -235,7 +238,7 @@ parse_options(int argc, char *argv[], struct agent_config *cfg,
     static const char *fields[] = {
         "node-name", "kubeconfig", "ovsdb", "ovs-rundir", "bridge",
         "datapath-type", "tunnel-type", "encap-mode", "mtu", "cni-socket",
-        "state-dir", "pod-cidr", "cni-timeout-ms",
+        "state-dir", "pod-cidr", "service-cidr", "cni-timeout-ms",
     };
     struct option long_options[ARRAY_SIZE(fields) + 32];
     size_t n = 0;

@@ -18,6 +18,8 @@
 #include "flows/service.h"
 #include "hash.h"
 #include "lib/k8s-object.h"
+#include "lib/link.h"
+#include "ovsdb/bridge.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/vlog.h"
@@ -63,7 +65,10 @@ struct services_feature {
     struct hmap endpoints;       /* Contains "struct endpoint_use"s. */
     struct hmap group_ids;
     struct hmap group_keys;
+    bool cidr_routed;            /* The Service range's flows and route. */
 };
+
+#define SERVICE_CIDR_OWNER "service-cidr"
 
 static void
 mark(struct services_feature *f, const char *ns, const char *name)
@@ -486,11 +491,63 @@ services_destroy(void *f_)
     free(f);
 }
 
+/* With --service-cidr, the node's kernel routes the Service range
+ * on-link through the gateway, and the ARP responder answers for it: the
+ * node (its host-network pods, the kubelet) reaches clusterIPs. */
+static void
+route_service_cidr(struct services_feature *f, const struct feature_ctx *ctx,
+                   struct flow_table *ft)
+{
+    const struct agent_config *cfg = ctx->cfg;
+    if (!cfg->has_service_cidr || !ctx->gateway_configured
+        || (f->cidr_routed && !ctx->node_changed)) {
+        return;
+    }
+    flow_table_remove_owner(ft, SERVICE_CIDR_OWNER);
+    char *error = service_cidr_flows_add(ft, SERVICE_CIDR_OWNER,
+                                         &cfg->service_cidr);
+    struct link_ns *ns = NULL;
+    struct link_info gw;
+    int err = 0;
+    if (!error) {
+        err = link_ns_open(-1, &ns);
+        if (!err) {
+            err = link_get(ns, GW_PORT_NAME, &gw);
+        }
+        if (!err) {
+            struct link_route route = {
+                .dst = cfg->service_cidr,
+                .ifindex = gw.ifindex,
+            };
+            err = link_route_replace(ns, &route);
+        }
+        if (err) {
+            error = (ns ? link_ns_strerror(ns, err)
+                        : xstrdup(ovs_strerror(err)));
+        }
+        link_ns_close(ns);
+    }
+    /* Tried again when the node changes (a new gateway device). */
+    f->cidr_routed = true;
+    char s[CIDR_STRLEN];
+    cidr_format(&cfg->service_cidr, s);
+    if (error) {
+        VLOG_WARN("Service range %s: %s", s, error);
+        free(error);
+    } else {
+        VLOG_INFO("Service range %s routed through %s", s, GW_PORT_NAME);
+    }
+}
+
 static void
 services_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
 {
     struct services_feature *f = f_;
-    if (!f->cache || !ctx->node_ready || sset_is_empty(&f->dirty)) {
+    if (!ctx->node_ready) {
+        return;
+    }
+    route_service_cidr(f, ctx, ft);
+    if (!f->cache || sset_is_empty(&f->dirty)) {
         return;
     }
     const char *key;

@@ -6,6 +6,7 @@
 
 #include "flows/fields.h"
 #include "flows/flow-table.h"
+#include "flows/pipeline.h"
 #include "flows/tables.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
@@ -106,4 +107,26 @@ endpoint_flows_add(struct flow_table *ft, const char *owner,
         "move:"F_SRC_CLASS"->NXM_NX_CT_MARK[0..3]))",
         ip_proto_name(ip_proto), ipv4_host(&ep->ip), ep->port, CT_ZONE, ip,
         ep->port, CT_MARK_SERVICE_BIT);
+}
+
+/* The MAC the node's kernel gets for every address of the Service range;
+ * L3Forwarding rewrites it whatever the endpoint. */
+const struct eth_addr service_vmac = ETH_ADDR_C(aa,bb,cc,dd,ee,fe);
+
+/* The node reaches clusterIPs through br-int: its kernel routes the Service
+ * range on-link through the gateway, and the ARP responder answers its
+ * requests for any address in the range. */
+char *
+service_cidr_flows_add(struct flow_table *ft, const char *owner,
+                       const struct cidr *cidr)
+{
+    char s[CIDR_STRLEN];
+    char *reply = arp_reply_actions(service_vmac);
+    char *error = flow_table_add(ft, owner, COOKIE_SERVICE,
+                                 TABLE_ARP_RESPONDER, 190,
+                                 "arp,reg0=%d/%d,arp_op=1,"
+                                 "arp_tpa=%s actions=%s", SRC_CLASS_GATEWAY,
+                                 SRC_CLASS_MASK, cidr_format(cidr, s), reply);
+    free(reply);
+    return error;
 }

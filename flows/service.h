@@ -23,6 +23,7 @@
 
 #include "lib/cidr.h"
 #include "openvswitch/compiler.h"
+#include "packets.h"
 
 struct flow_table;
 
@@ -53,5 +54,9 @@ char *endpoint_flows_add(struct flow_table *, const char *owner,
                          uint8_t ip_proto, const struct service_endpoint *)
     OVS_WARN_UNUSED_RESULT;
 const char *ip_proto_name(uint8_t ip_proto);
+char *service_cidr_flows_add(struct flow_table *, const char *owner,
+                             const struct cidr *) OVS_WARN_UNUSED_RESULT;
+
+extern const struct eth_addr service_vmac;
 
 #endif /* flows/service.h */

@@ -45,8 +45,8 @@ ctl() {   # NODE ARGS...
 serve() {
     local pod=$1
     (while :; do
-         echo "$pod" | tb exec "default/$pod" timeout 10 nc -l -p 8080 -N \
-             >/dev/null 2>&1 || sleep 0.2
+         echo "$pod" | tb exec "default/$pod" timeout 10 nc -n -v -l -p 8080 \
+             -N >/dev/null 2>>"$work/$pod.peers" || sleep 0.2
      done) &
     servers+=($!)
     (while :; do
@@ -129,6 +129,14 @@ out=$(answers udp "$vip" 80 20)
 echo "# UDP answers: $out"
 check "UDP on the same port reaches both endpoints" \
     test "$out" = "web1 web2 "
+
+client_ip=$(tb kubectl get pod client -o jsonpath='{.status.podIP}')
+check "the servers see the client pod's own address" \
+    grep -q "$client_ip" "$work/web1.peers" "$work/web2.peers"
+check "the node reaches the ClusterIP (--service-cidr)" sh -c \
+    "[ -n \"\$('$testbed' exec node1 timeout 3 nc -w 2 $vip 80 </dev/null)\" ]"
+check "another node reaches it too" sh -c \
+    "[ -n \"\$('$testbed' exec node2 timeout 3 nc -w 2 $vip 80 </dev/null)\" ]"
 
 # Another Service reaching the same endpoint shares its EndpointDNAT flow.
 tb kubectl create -f - >/dev/null <<'EOF'

@@ -977,6 +977,9 @@ test_service_golden(void **state)
     assert_string_equal(owner, "endpoint/udp/10.244.1.5:8080");
     ok(endpoint_flows_add(&ft, owner, IPPROTO_UDP, &eps[0]));
     free(owner);
+    struct cidr range;
+    ok(cidr_parse("10.96.0.0/16", &range));
+    ok(service_cidr_flows_add(&ft, "service-cidr", &range));
 
     struct ds s = DS_EMPTY_INITIALIZER;
     flow_table_dump(&ft, NULL, true, &s);
@@ -988,7 +991,7 @@ test_service_golden(void **state)
     assert_null(flow_table_find_group(&ft, 19));
     flow_table_remove_owner(&ft, "service/default/web");
     assert_null(flow_table_find_group(&ft, 17));
-    assert_int_equal(flow_table_count(&ft), 3);
+    assert_int_equal(flow_table_count(&ft), 4);
     flow_table_destroy(&ft);
 }
 
