@@ -211,9 +211,27 @@ encode_flow_mod(enum ofp_version version, int command, uint8_t table_id,
         &fm, ofputil_protocol_from_ofp_version(version));
 }
 
+/* How many buckets go in one group mod: an OpenFlow message holds 64 kB,
+ * and a Service's bucket takes about 80 bytes. */
+#define BUCKETS_PER_MSG 256
+
+/* Moves up to 'n' buckets from the front of 'from' to 'to'. */
+static void
+move_buckets(struct ovs_list *to, struct ovs_list *from, size_t n)
+{
+    for (size_t i = 0; i < n && !ovs_list_is_empty(from); i++) {
+        ovs_list_push_back(to, ovs_list_pop_front(from));
+    }
+}
+
+/* Encodes group mod 'command' for 'group_id' with description 'spec' (NULL
+ * for a delete).  A group with more buckets than one message holds gets
+ * its first BUCKETS_PER_MSG in the returned message and the rest in
+ * insert-bucket messages appended to 'more' (which must then be non-null),
+ * to be sent right after it in the same bundle. */
 static struct ofpbuf *
 encode_group_mod(enum ofp_version version, int command, uint32_t group_id,
-                 const char *spec)
+                 const char *spec, struct ovs_list *more)
 {
     struct ofputil_group_mod gm;
     struct ofpbuf *msg;
@@ -233,7 +251,28 @@ encode_group_mod(enum ofp_version version, int command, uint32_t group_id,
         gm.command_bucket_id = OFPG15_BUCKET_ALL;
         ovs_list_init(&gm.buckets);
     }
+    struct ovs_list rest = OVS_LIST_INITIALIZER(&rest);
+    if (ovs_list_size(&gm.buckets) > BUCKETS_PER_MSG) {
+        ovs_assert(more);
+        struct ovs_list first = OVS_LIST_INITIALIZER(&first);
+        move_buckets(&first, &gm.buckets, BUCKETS_PER_MSG);
+        ovs_list_push_back_all(&rest, &gm.buckets);
+        ovs_list_push_back_all(&gm.buckets, &first);
+    }
     msg = ofputil_encode_group_mod(version, &gm, NULL, -1);
+    while (!ovs_list_is_empty(&rest)) {
+        struct ofputil_group_mod ins = {
+            .command = OFPGC15_INSERT_BUCKET,
+            .type = gm.type,
+            .group_id = group_id,
+            .command_bucket_id = OFPG15_BUCKET_LAST,
+        };
+        ovs_list_init(&ins.buckets);
+        move_buckets(&ins.buckets, &rest, BUCKETS_PER_MSG);
+        struct ofpbuf *m = ofputil_encode_group_mod(version, &ins, NULL, -1);
+        ovs_list_push_back(more, &m->list_node);
+        ofputil_bucket_list_destroy(&ins.buckets);
+    }
     ofputil_uninit_group_mod(&gm);
     return msg;
 }
@@ -518,12 +557,13 @@ obj_owner_id(const struct desired_obj *d)
 /* Encodes a group or meter mod for 'id'. */
 static struct ofpbuf *
 encode_obj_mod(enum op_kind kind, enum ofp_version version, bool del,
-               bool exists, uint32_t id, const char *spec)
+               bool exists, uint32_t id, const char *spec,
+               struct ovs_list *more)
 {
     if (kind == OP_GROUP) {
         return encode_group_mod(version,
                                 del ? OFPGC11_DELETE : OFPGC11_ADD_OR_MOD,
-                                id, del ? NULL : spec);
+                                id, del ? NULL : spec, more);
     }
     return encode_meter_mod(version, (del ? OFPMC13_DELETE
                                       : exists ? OFPMC13_MODIFY
@@ -545,15 +585,19 @@ diff_obj(const struct installed *in, enum op_kind kind, uint32_t id,
     if (!desired_obj_present(d)) {
         if (o) {
             record(out, group ? &out->group_dels : &out->meter_dels,
-                   encode_obj_mod(kind, version, true, true, id, NULL),
+                   encode_obj_mod(kind, version, true, true, id, NULL,
+                                  NULL),
                    kind, true, obj_owner_id(d))->id = id;
             (*(group ? &stats->groups_deleted : &stats->meters_deleted))++;
         }
     } else if (!o || !o->spec || strcmp(o->spec, d->spec)) {
+        struct ovs_list *list = group ? &out->group_mods : &out->meter_mods;
+        struct ovs_list more = OVS_LIST_INITIALIZER(&more);
         struct installed_op *op = record(
-            out, group ? &out->group_mods : &out->meter_mods,
-            encode_obj_mod(kind, version, false, o != NULL, id, d->spec),
+            out, list, encode_obj_mod(kind, version, false, o != NULL, id,
+                                      d->spec, &more),
             kind, false, d->owner->object_id);
+        ovs_list_push_back_all(list, &more);
         op->id = id;
         op->spec = xstrdup(d->spec);
         if (o) {

@@ -190,7 +190,10 @@ start_connection(struct ofctrl *oc)
     installed_clear(&oc->installed);
     oc->need_full = true;
     oc->retry_at = 0;
-    send_msg(oc, ofputil_encode_group_desc_request(version, OFPG_ALL));
+    /* Group stats, not descriptions: a group of many buckets (a large
+     * Service) does not fit in one description reply, but its statistics,
+     * 16 bytes a bucket, do. */
+    send_msg(oc, ofputil_encode_group_stats_request(version, OFPG_ALL));
     send_msg(oc, ofputil_encode_meter_request(version, OFPUTIL_METER_CONFIG,
                                               OFPM13_ALL));
     oc->dump_barrier_xid = send_msg(oc,
@@ -205,13 +208,12 @@ note_groups(struct ofctrl *oc, const struct ofp_header *oh)
 {
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
     for (;;) {
-        struct ofputil_group_desc gd;
-        int retval = ofputil_decode_group_desc_reply(&gd, &b, oh->version);
-        if (retval) {
+        struct ofputil_group_stats gs;
+        if (ofputil_decode_group_stats_reply(&b, &gs)) {
             break;
         }
-        installed_note_group(&oc->installed, gd.group_id);
-        ofputil_uninit_group_desc(&gd);
+        installed_note_group(&oc->installed, gs.group_id);
+        free(gs.bucket_stats);
     }
 }
 
@@ -369,7 +371,7 @@ receive(struct ofctrl *oc, struct flow_table *ft)
             case OFPTYPE_ERROR:
                 handle_error(oc, ft, oh);
                 break;
-            case OFPTYPE_GROUP_DESC_STATS_REPLY:
+            case OFPTYPE_GROUP_STATS_REPLY:
                 note_groups(oc, oh);
                 break;
             case OFPTYPE_METER_CONFIG_STATS_REPLY:

@@ -138,6 +138,46 @@ check "the node reaches the ClusterIP (--service-cidr)" sh -c \
 check "another node reaches it too" sh -c \
     "[ -n \"\$('$testbed' exec node2 timeout 3 nc -w 2 $vip 80 </dev/null)\" ]"
 
+# A Service without a selector, with a hand-made EndpointSlice for web1;
+# a connection through its ClusterIP survives a restart of the client
+# node's agent: 60 lines, one every 0.1 s, all arrive.
+steady_through_restart() {
+    local port=9000 web1_ip svip
+    web1_ip=$(tb kubectl get pod web1 -o jsonpath='{.status.podIP}')
+    tb kubectl create -f - >/dev/null <<EOF2 || return 1
+apiVersion: v1
+kind: Service
+metadata: {name: steady, namespace: default}
+spec:
+  ports: [{name: s, port: $port, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1beta1
+kind: EndpointSlice
+metadata:
+  name: steady-manual
+  namespace: default
+  labels: {kubernetes.io/service-name: steady}
+addressType: IPv4
+ports: [{name: s, port: $port, protocol: TCP}]
+endpoints: [{addresses: ["$web1_ip"], conditions: {ready: true}}]
+EOF2
+    within 10 endpoints_listed steady 1 || return 1
+    svip=$(tb kubectl get service steady -o jsonpath='{.spec.clusterIP}')
+    tb exec default/web1 timeout 30 nc -n -l -p $port >"$work/lines" &
+    local listener=$!
+    sleep 0.5
+    (for i in $(seq 60); do echo "line $i"; sleep 0.1; done) \
+        | tb exec default/client timeout 30 nc -N "$svip" $port &
+    local sender=$!
+    sleep 1
+    tb agent restart node1 >/dev/null || return 1
+    wait "$sender"; wait "$listener"
+    [[ $(wc -l <"$work/lines") == 60 ]] \
+        || { echo "# $(wc -l <"$work/lines") of 60 lines arrived"; return 1; }
+}
+check "a Service without a selector, with a hand-made EndpointSlice, keeps \
+a connection through an agent restart" steady_through_restart
+
 # Another Service reaching the same endpoint shares its EndpointDNAT flow.
 tb kubectl create -f - >/dev/null <<'EOF'
 apiVersion: v1

@@ -260,6 +260,60 @@ test_reconnect_resends(void **state)
     flow_table_destroy(&ft);
 }
 
+/* A group of 1,500 buckets, more than one OpenFlow message holds, is sent
+ * as a group mod and insert-bucket mods in one bundle: no bucket is lost,
+ * and a smaller replacement replaces them all. */
+static void
+test_large_group(void **state)
+{
+    clear_switch();
+    struct flow_table ft;
+    flow_table_init(&ft);
+    struct ofctrl *oc = ofctrl_create(sw.target, 1, 0);
+    ofctrl_set_synced(oc);
+
+    struct ds spec = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&spec, "type=select,selection_method=dp_hash");
+    for (int i = 0; i < 1500; i++) {
+        ds_put_format(&spec, ",bucket=bucket_id:%d,actions=load:%d->"
+                      "NXM_NX_REG3[],load:8080->NXM_NX_REG4[0..15],"
+                      "resubmit(,8)", i, i + 1);
+    }
+    ok(flow_table_add_group(&ft, "service/big", COOKIE_SERVICE, 77, "%s",
+                            ds_cstr(&spec)));
+    ok(flow_table_add(&ft, "service/big", COOKIE_SERVICE, TABLE_SERVICE_LB,
+                      100, "ip,nw_dst=10.96.0.77 actions=group:77"));
+    assert_true(sync(oc, &ft));
+    assert_int_equal(stat(oc, "errors: "), 0);
+    /* Counted in the group's statistics: its description does not fit in
+     * one reply. */
+    struct ds out = DS_EMPTY_INITIALIZER;
+    dummy_switch_run(&sw, &out, "ovs-ofctl -O OpenFlow15 dump-group-stats "
+                     "%s | grep -o 'bucket[0-9]*:' | wc -l", sw.target);
+    assert_int_equal(atoi(ds_cstr(&out)), 1500);
+
+    /* A new connection (an agent restart) still learns that the switch
+     * holds it. */
+    ofctrl_destroy(oc);
+    oc = ofctrl_create(sw.target, 1, 0);
+    ofctrl_set_synced(oc);
+    assert_true(sync(oc, &ft));
+    assert_int_equal(stat(oc, "errors: "), 0);
+    assert_int_equal(stat(oc, "groups modified: "), 1);
+
+    ok(flow_table_add_group(&ft, "service/big", COOKIE_SERVICE, 77,
+                            "type=select,bucket=bucket_id:0,actions=drop"));
+    assert_true(sync(oc, &ft));
+    ds_clear(&out);
+    dummy_switch_run(&sw, &out, "ovs-ofctl -O OpenFlow15 dump-groups %s "
+                     "| grep -o 'bucket_id:' | wc -l", sw.target);
+    assert_int_equal(atoi(ds_cstr(&out)), 1);
+    ds_destroy(&out);
+    ds_destroy(&spec);
+    ofctrl_destroy(oc);
+    flow_table_destroy(&ft);
+}
+
 int
 main(void)
 {
@@ -268,6 +322,7 @@ main(void)
         cmocka_unit_test(test_restart_removes_stale),
         cmocka_unit_test(test_one_change),
         cmocka_unit_test(test_reconnect_resends),
+        cmocka_unit_test(test_large_group),
     };
     return cmocka_run_group_tests_name("ofctrl", tests, setup, teardown);
 }
