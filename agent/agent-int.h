@@ -70,6 +70,9 @@ struct agent {
     struct ovs_list del_waiters; /* "struct waiter"s of DELs and GCs. */
     struct feature features[AGENT_N_FEATURES];
     uint64_t synced_seqno;       /* Desired version at the first sync. */
+    uint64_t local_seqno;        /* Desired version once the features of
+                                  * local state alone were synced. */
+    bool restore_wait_cleared;
 };
 
 bool agent_is_ready(const struct agent *, const char **why);

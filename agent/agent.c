@@ -18,6 +18,7 @@
 #include "lib/ipam.h"
 #include "lib/k8s-object.h"
 #include "lib/kubeconfig.h"
+#include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb/bridge.h"
@@ -277,6 +278,28 @@ agent_destroy(struct agent *a)
     free(a);
 }
 
+/* A packet the switch sent: the first feature that answers it gets its
+ * reply sent. */
+static void
+handle_packet_in(const struct ofputil_packet_in *pin, void *a_)
+{
+    struct agent *a = a_;
+    uint64_t stub[512 / 8];
+    struct ofpbuf reply;
+    ofpbuf_use_stub(&reply, stub, sizeof stub);
+    for (size_t i = 0; i < AGENT_N_FEATURES; i++) {
+        struct feature *f = &a->features[i];
+        uint32_t out_port;
+        if (f->class->packet_in
+            && f->class->packet_in(f->data, pin, &reply, &out_port)) {
+            ofctrl_packet_out(a->ofctrl, reply.data, reply.size,
+                              u16_to_ofp(out_port));
+            break;
+        }
+    }
+    ofpbuf_uninit(&reply);
+}
+
 /* Takes what changed in OVSDB: the node's ports, the gateway (done again
  * whenever OVSDB changes, since a restarted ovs-vswitchd makes the device
  * anew), the pods' port numbers, and once the bridge is ready the
@@ -290,6 +313,7 @@ run_bridge(struct agent *a)
                                  a->cfg.bridge);
         a->ofctrl = ofctrl_create(target, bridge_ctl_round(a->bridge),
                                   bridge_ctl_prev_round(a->bridge));
+        ofctrl_set_packet_in_handler(a->ofctrl, handle_packet_in, a);
         free(target);
     }
 
@@ -322,12 +346,18 @@ run_bridge(struct agent *a)
     return changed;
 }
 
+/* True if every feature (with 'local_only', every feature that needs
+ * nothing but local state) reports synced; otherwise names one that does
+ * not. */
 static bool
 features_synced(const struct agent *a, const struct feature_ctx *ctx,
-                const char **laggard)
+                bool local_only, const char **laggard)
 {
     for (size_t i = 0; i < AGENT_N_FEATURES; i++) {
         const struct feature *f = &a->features[i];
+        if (local_only && f->class->needs_api) {
+            continue;
+        }
         if (!f->class->is_synced(f->data, ctx)) {
             *laggard = f->class->name;
             return false;
@@ -336,13 +366,39 @@ features_synced(const struct agent *a, const struct feature_ctx *ctx,
     return true;
 }
 
+/* Clears flow-restore-wait once the flows made from local state alone
+ * (the pipeline, the pods) are in the switch: a restarted ovs-vswitchd
+ * forwards nothing until then, and the API server itself may be reachable
+ * only through it.  The previous run's flows are still deleted only at the
+ * full sync, which waits for the features that need the API. */
+static void
+run_restore_wait(struct agent *a, const struct feature_ctx *ctx)
+{
+    const char *laggard;
+    if (a->restore_wait_cleared || a->state < AGENT_WAIT_FEATURES
+        || !a->ofctrl) {
+        return;
+    }
+    if (!a->local_seqno) {
+        if (features_synced(a, ctx, true, &laggard)) {
+            a->local_seqno = a->flows.seqno;
+        }
+    } else if (ofctrl_installed_seqno(a->ofctrl) >= a->local_seqno) {
+        bridge_ctl_clear_flow_restore_wait(a->bridge);
+        a->restore_wait_cleared = true;
+        VLOG_INFO("the flows from local state are installed after %lld ms; "
+                  "flow-restore-wait cleared", time_msec() - a->started);
+    }
+}
+
 /* Moves the state machine on as far as its conditions hold. */
 static void
 advance(struct agent *a, const struct feature_ctx *ctx)
 {
     const char *laggard;
+    run_restore_wait(a, ctx);
     if (a->state == AGENT_WAIT_FEATURES && a->ofctrl
-        && features_synced(a, ctx, &laggard)) {
+        && features_synced(a, ctx, false, &laggard)) {
         /* Every input the agent has is in the desired table: the previous
          * run's flows, groups and meters may go. */
         a->synced_seqno = a->flows.seqno;
@@ -356,9 +412,8 @@ advance(struct agent *a, const struct feature_ctx *ctx)
     if (a->state == AGENT_SYNCING
         && ofctrl_installed_seqno(a->ofctrl) >= a->synced_seqno
         && ofctrl_prev_round_deleted(a->ofctrl)) {
-        bridge_ctl_clear_flow_restore_wait(a->bridge);
         set_state(a, AGENT_RUNNING, "the switch holds this run's flows "
-                  "alone; flow-restore-wait cleared");
+                  "alone");
     }
 }
 

@@ -15,6 +15,7 @@
 #define TENDRIL_AGENT_FEATURE_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct agent_config;
 struct ds;
@@ -22,6 +23,8 @@ struct flow_table;
 struct hmap;
 struct k8s_cache;
 struct node_net;
+struct ofpbuf;
+struct ofputil_packet_in;
 
 /* The inputs a feature may read. */
 struct feature_ctx {
@@ -40,12 +43,21 @@ struct feature_ctx {
 
 struct feature_class {
     const char *name;              /* "pipeline", "pods", "nodes"... */
+    bool needs_api;                /* Synced only with the API server's
+                                    * objects (see agent.c's
+                                    * run_restore_wait()). */
     void *(*create)(const struct feature_ctx *);
     void (*destroy)(void *);
     void (*run)(void *, const struct feature_ctx *, struct flow_table *);
     void (*wait)(void *, const struct feature_ctx *);   /* May be NULL. */
     bool (*is_synced)(const void *, const struct feature_ctx *);
     void (*format)(const void *, struct ds *);          /* May be NULL. */
+
+    /* May be NULL.  A packet the switch sent the agent from a flow: if it
+     * is this feature's to answer, puts the packet to send back in 'reply'
+     * and its output port in '*out_port' and returns true. */
+    bool (*packet_in)(void *, const struct ofputil_packet_in *,
+                      struct ofpbuf *reply, uint32_t *out_port);
 };
 
 struct feature {

@@ -434,6 +434,7 @@ nodes_format(const void *f_, struct ds *s)
 
 const struct feature_class nodes_feature = {
     .name = "nodes",
+    .needs_api = true,
     .create = nodes_create,
     .destroy = nodes_destroy,
     .run = nodes_run,

@@ -14,8 +14,13 @@
 #include "agent/config.h"
 #include "agent/feature.h"
 #include "agent/k8s-cache.h"
+#include "flow.h"
+#include "flows/cookie.h"
 #include "flows/flow-table.h"
+#include "flows/reject.h"
 #include "flows/service.h"
+#include "openvswitch/ofp-packet.h"
+#include "openvswitch/ofpbuf.h"
 #include "hash.h"
 #include "lib/k8s-object.h"
 #include "lib/link.h"
@@ -66,9 +71,12 @@ struct services_feature {
     struct hmap group_ids;
     struct hmap group_keys;
     bool cidr_routed;            /* The Service range's flows and route. */
+    bool meter_added;            /* The reject meter. */
+    uint64_t n_rejected;         /* Connections refused. */
 };
 
 #define SERVICE_CIDR_OWNER "service-cidr"
+#define SERVICE_REJECT_OWNER "service-reject"
 
 static void
 mark(struct services_feature *f, const char *ns, const char *name)
@@ -396,6 +404,7 @@ render(struct services_feature *f, struct flow_table *ft,
 
     struct service_net net = {
         .vips = vips, .n_vips = n_vips, .ports = ports, .n_ports = n_ports,
+        .reject_meter = SERVICE_REJECT_METER,
     };
     char *error = service_flows_add(ft, r->owner, &net);
     if (error) {
@@ -547,6 +556,13 @@ services_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
         return;
     }
     route_service_cidr(f, ctx, ft);
+    if (!f->meter_added) {
+        char *error = service_reject_meter_add(ft, SERVICE_REJECT_OWNER);
+        if (error) {
+            VLOG_FATAL("%s", error);    /* A bug: a constant meter. */
+        }
+        f->meter_added = true;
+    }
     if (!f->cache || sset_is_empty(&f->dirty)) {
         return;
     }
@@ -594,13 +610,33 @@ services_format(const void *f_, struct ds *s)
         }
     }
     free(list);
+    ds_put_format(s, "connections refused (no endpoints): %"PRIu64"\n",
+                  f->n_rejected);
+}
+
+/* A new connection to a Service port without endpoints: refused at once,
+ * as kube-proxy's REJECT rules do (TCP RST, ICMP port unreachable). */
+static bool
+services_packet_in(void *f_, const struct ofputil_packet_in *pin,
+                   struct ofpbuf *reply, uint32_t *out_port)
+{
+    struct services_feature *f = f_;
+    if (cookie_category(ntohll(pin->cookie)) != COOKIE_SERVICE
+        || !reject_reply(pin->packet, pin->packet_len, reply)) {
+        return false;
+    }
+    *out_port = ofp_to_u16(pin->flow_metadata.flow.in_port.ofp_port);
+    f->n_rejected++;
+    return true;
 }
 
 const struct feature_class services_feature = {
     .name = "services",
+    .needs_api = true,
     .create = services_create,
     .destroy = services_destroy,
     .run = services_run,
     .is_synced = services_is_synced,
     .format = services_format,
+    .packet_in = services_packet_in,
 };

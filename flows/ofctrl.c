@@ -15,6 +15,9 @@
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-packet.h"
+#include "openvswitch/ofp-switch.h"
+#include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
@@ -73,7 +76,12 @@ struct ofctrl {
     uint64_t installed_seqno;    /* Desired version confirmed installed. */
     uint32_t next_bundle_id;
 
+    ofctrl_packet_in_func *packet_in;
+    void *packet_in_aux;
+
     /* Statistics for flows/sync-stats. */
+    uint64_t n_packet_ins;
+    uint64_t n_packet_outs;
     uint64_t n_connections;
     uint64_t n_bundles;
     uint64_t n_bundles_refused;
@@ -126,6 +134,64 @@ ofctrl_destroy(struct ofctrl *oc)
         free(oc->last_error);
         free(oc);
     }
+}
+
+static ovs_be32 send_msg(struct ofctrl *, struct ofpbuf *);
+
+void
+ofctrl_set_packet_in_handler(struct ofctrl *oc, ofctrl_packet_in_func *cb,
+                             void *aux)
+{
+    oc->packet_in = cb;
+    oc->packet_in_aux = aux;
+}
+
+/* Sends 'len' bytes of 'packet' out of 'out_port', as if from the
+ * controller. */
+void
+ofctrl_packet_out(struct ofctrl *oc, const void *packet, size_t len,
+                  ofp_port_t out_port)
+{
+    if (!ofctrl_is_connected(oc)) {
+        return;
+    }
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts;
+    ofpbuf_use_stub(&ofpacts, stub, sizeof stub);
+    ofpact_put_OUTPUT(&ofpacts)->port = out_port;
+
+    struct ofputil_packet_out po = {
+        .packet = packet,
+        .packet_len = len,
+        .buffer_id = UINT32_MAX,
+        .ofpacts = ofpacts.data,
+        .ofpacts_len = ofpacts.size,
+    };
+    match_init_catchall(&po.flow_metadata);
+    match_set_in_port(&po.flow_metadata, OFPP_CONTROLLER);
+    enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
+        rconn_get_version(oc->rconn));
+    send_msg(oc, ofputil_encode_packet_out(&po, protocol));
+    ofpbuf_uninit(&ofpacts);
+    oc->n_packet_outs++;
+}
+
+static void
+handle_packet_in(struct ofctrl *oc, const struct ofp_header *oh)
+{
+    struct ofputil_packet_in pin;
+    enum ofperr error = ofputil_decode_packet_in(oh, true, NULL, NULL, &pin,
+                                                 NULL, NULL, NULL);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "bad packet-in: %s", ofperr_get_name(error));
+        return;
+    }
+    oc->n_packet_ins++;
+    if (oc->packet_in) {
+        oc->packet_in(&pin, oc->packet_in_aux);
+    }
+    /* 'pin' points into 'oh': nothing to free. */
 }
 
 void
@@ -190,6 +256,14 @@ start_connection(struct ofctrl *oc)
     installed_clear(&oc->installed);
     oc->need_full = true;
     oc->retry_at = 0;
+    /* A connection through the management socket gets packet-ins only
+     * once it sets a miss_send_len. */
+    struct ofputil_switch_config config = {
+        .frag = OFPUTIL_FRAG_NORMAL,
+        .invalid_ttl_to_controller = -1,
+        .miss_send_len = UINT16_MAX,
+    };
+    send_msg(oc, ofputil_encode_set_config(&config, version));
     /* Group stats, not descriptions: a group of many buckets (a large
      * Service) does not fit in one description reply, but its statistics,
      * 16 bytes a bucket, do. */
@@ -371,6 +445,9 @@ receive(struct ofctrl *oc, struct flow_table *ft)
             case OFPTYPE_ERROR:
                 handle_error(oc, ft, oh);
                 break;
+            case OFPTYPE_PACKET_IN:
+                handle_packet_in(oc, oh);
+                break;
             case OFPTYPE_GROUP_STATS_REPLY:
                 note_groups(oc, oh);
                 break;
@@ -387,8 +464,7 @@ receive(struct ofctrl *oc, struct flow_table *ft)
                 }
                 break;
             default:
-                /* Bundle replies, packet-ins (dec_ttl on TTL expiry), port
-                 * status: nothing to do. */
+                /* Bundle replies, port status: nothing to do. */
                 break;
             }
         }
@@ -639,6 +715,8 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
     ds_put_format(s, "last sync duration: %lld ms\n", oc->last_sync_ms);
     ds_put_format(s, "max sync duration: %lld ms\n", oc->max_sync_ms);
     ds_put_format(s, "installed version: %"PRIu64"\n", oc->installed_seqno);
+    ds_put_format(s, "packet-ins: %"PRIu64"\n", oc->n_packet_ins);
+    ds_put_format(s, "packet-outs: %"PRIu64"\n", oc->n_packet_outs);
     ds_put_format(s, "errors: %"PRIu64"\n", oc->n_errors);
     ds_put_format(s, "owners set aside by errors: %"PRIu64"\n",
                   oc->n_set_aside);

@@ -33,10 +33,14 @@
 #define TENDRIL_FLOWS_OFCTRL_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "openvswitch/types.h"
 
 struct ds;
 struct flow_table;
+struct ofputil_packet_in;
 
 struct ofctrl *ofctrl_create(const char *target, uint16_t round,
                              uint16_t prev_round);
@@ -44,6 +48,15 @@ void ofctrl_destroy(struct ofctrl *);
 
 void ofctrl_run(struct ofctrl *, struct flow_table *);
 void ofctrl_wait(struct ofctrl *, const struct flow_table *);
+
+/* Packets the switch sends the controller ("controller" actions).  The
+ * handler runs inside ofctrl_run(). */
+typedef void ofctrl_packet_in_func(const struct ofputil_packet_in *,
+                                   void *aux);
+void ofctrl_set_packet_in_handler(struct ofctrl *, ofctrl_packet_in_func *,
+                                  void *aux);
+void ofctrl_packet_out(struct ofctrl *, const void *packet, size_t len,
+                       ofp_port_t out_port);
 
 void ofctrl_set_synced(struct ofctrl *);
 bool ofctrl_is_connected(const struct ofctrl *);

@@ -53,8 +53,10 @@ add_group(struct flow_table *ft, const char *owner,
 }
 
 /* Adds the flows of one Service: for each Service port with endpoints, its
- * group and a ServiceLB flow per virtual address.  A port without
- * endpoints gets no flows.  On error no flow of 'owner' is left. */
+ * group and a ServiceLB flow per virtual address; for a port without
+ * endpoints, a ServiceLB flow that sends new connections to the agent
+ * through meter 'svc->reject_meter', to be refused.  On error no flow of
+ * 'owner' is left. */
 char *
 service_flows_add(struct flow_table *ft, const char *owner,
                   const struct service_net *svc)
@@ -62,17 +64,21 @@ service_flows_add(struct flow_table *ft, const char *owner,
     char *error = NULL;
     for (size_t p = 0; !error && p < svc->n_ports; p++) {
         const struct service_port *sp = &svc->ports[p];
-        if (!sp->n_endpoints) {
-            continue;
+        char actions[64];
+        if (sp->n_endpoints) {
+            error = add_group(ft, owner, sp);
+            snprintf(actions, sizeof actions, "group:%"PRIu32, sp->group_id);
+        } else {
+            snprintf(actions, sizeof actions, "meter:%"PRIu32",controller",
+                     svc->reject_meter);
         }
-        error = add_group(ft, owner, sp);
         for (size_t v = 0; !error && v < svc->n_vips; v++) {
             char vip[IPADDR_STRLEN];
             error = flow_table_add(
                 ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 200,
                 "ct_state=+new+trk,%s,nw_dst=%s,tp_dst=%"PRIu16
-                " actions=group:%"PRIu32, ip_proto_name(sp->ip_proto),
-                ipaddr_format(&svc->vips[v], vip), sp->port, sp->group_id);
+                " actions=%s", ip_proto_name(sp->ip_proto),
+                ipaddr_format(&svc->vips[v], vip), sp->port, actions);
         }
     }
     if (error) {
@@ -129,4 +135,15 @@ service_cidr_flows_add(struct flow_table *ft, const char *owner,
                                  SRC_CLASS_MASK, cidr_format(cidr, s), reply);
     free(reply);
     return error;
+}
+
+/* The meter of 'service_net.reject_meter'. */
+char *
+service_reject_meter_add(struct flow_table *ft, const char *owner)
+{
+    return flow_table_add_meter(ft, owner, COOKIE_SERVICE,
+                                SERVICE_REJECT_METER,
+                                "pktps,burst,band=type=drop,rate=%d,"
+                                "burst_size=%d", SERVICE_REJECT_RATE,
+                                SERVICE_REJECT_RATE);
 }

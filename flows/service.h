@@ -9,7 +9,9 @@
  * to EndpointDNAT, where the endpoint's flow commits the connection with
  * nat(dst=IP:PORT) and ct_mark's Service bit.  Later packets of the
  * connection, and the replies, are translated by the ct(nat) of
- * ConntrackZone, so they keep their endpoint while it exists.
+ * ConntrackZone, so they keep their endpoint while it exists.  A new
+ * connection to a Service port without endpoints goes to the agent
+ * (through a meter), which refuses it (flows/reject.h).
  *
  * The EndpointDNAT flow of an endpoint (protocol, IP, port) is shared by
  * every Service port that reaches it, so it has an owner of its own
@@ -45,7 +47,14 @@ struct service_net {
     size_t n_vips;
     const struct service_port *ports;
     size_t n_ports;
+    uint32_t reject_meter;       /* Meter for the packet-ins of ports
+                                  * without endpoints. */
 };
+
+/* The meter that bounds the packet-ins of Services without endpoints, so
+ * that a flood cannot starve the agent (packets per second). */
+#define SERVICE_REJECT_METER 1
+#define SERVICE_REJECT_RATE 200
 
 char *service_flows_add(struct flow_table *, const char *owner,
                         const struct service_net *) OVS_WARN_UNUSED_RESULT;
@@ -54,6 +63,8 @@ char *endpoint_flows_add(struct flow_table *, const char *owner,
                          uint8_t ip_proto, const struct service_endpoint *)
     OVS_WARN_UNUSED_RESULT;
 const char *ip_proto_name(uint8_t ip_proto);
+char *service_reject_meter_add(struct flow_table *, const char *owner)
+    OVS_WARN_UNUSED_RESULT;
 char *service_cidr_flows_add(struct flow_table *, const char *owner,
                              const struct cidr *) OVS_WARN_UNUSED_RESULT;
 

@@ -133,9 +133,9 @@ check "UDP on the same port reaches both endpoints" \
 client_ip=$(tb kubectl get pod client -o jsonpath='{.status.podIP}')
 check "the servers see the client pod's own address" \
     grep -q "$client_ip" "$work/web1.peers" "$work/web2.peers"
-check "the node reaches the ClusterIP (--service-cidr)" sh -c \
+check "the node reaches the ClusterIP (--service-cidr)" within 5 sh -c \
     "[ -n \"\$('$testbed' exec node1 timeout 3 nc -w 2 $vip 80 </dev/null)\" ]"
-check "another node reaches it too" sh -c \
+check "another node reaches it too" within 5 sh -c \
     "[ -n \"\$('$testbed' exec node2 timeout 3 nc -w 2 $vip 80 </dev/null)\" ]"
 
 # A Service without a selector, with a hand-made EndpointSlice for web1;
@@ -191,9 +191,57 @@ EOF
 vip2=$(tb kubectl get service web1only -o jsonpath='{.spec.clusterIP}')
 check "a second Service over the same endpoints is rendered" \
     within 10 endpoints_listed web1only 2
-check "the second Service answers" sh -c \
+check "the second Service answers" within 5 sh -c \
     "[ -n \"\$('$testbed' exec default/client timeout 3 nc -w 2 $vip2 8000 \
      </dev/null)\" ]"
+
+# A Service without endpoints refuses connections at once, as kube-proxy's
+# REJECT does: TCP gets a RST, UDP an ICMP port unreachable.
+tb kubectl create -f - >/dev/null <<'EOF'
+apiVersion: v1
+kind: Service
+metadata: {name: nobody, namespace: default}
+spec:
+  selector: {app: nobody}
+  ports:
+  - {name: t, port: 80, protocol: TCP}
+  - {name: u, port: 80, protocol: UDP}
+EOF
+vip3=$(tb kubectl get service nobody -o jsonpath='{.spec.clusterIP}')
+within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+    services/list | grep -q '^default/nobody: 0 ports'" >/dev/null
+tcp_refused() {
+    local start ms out
+    start=$(date +%s%N)
+    out=$(tb exec default/client timeout 3 nc -n -v -w 2 "$vip3" 80 \
+          </dev/null \
+          2>&1) && return 1
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    echo "# TCP: $out (${ms} ms)"
+    [[ $out == *refused* ]] && ((ms < 1000))
+}
+udp_refused() {
+    local out
+    out=$(tb exec default/client timeout 3 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.connect((sys.argv[1], 80))
+s.send(b"hi")
+try:
+    s.recv(100)
+    print("answered")
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timed out")' "$vip3")
+    echo "# UDP: $out"
+    [[ $out == refused ]]
+}
+check "TCP to a Service without endpoints is refused within 1 s" tcp_refused
+check "UDP to it gets ICMP port unreachable" udp_refused
+check "the refusals are counted" sh -c "'$testbed' exec node1 ovs-appctl \
+    -t tendril-agent services/list | grep -q 'refused (no endpoints): [1-9]'"
 
 tb pod delete default/web2 >/dev/null || fail "delete pod web2"
 check "a deleted endpoint leaves the Service" \

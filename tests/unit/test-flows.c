@@ -14,7 +14,10 @@
 #include "flows/flow-table.h"
 #include "flows/installed.h"
 #include "flows/pipeline.h"
+#include "flows/reject.h"
 #include "flows/service.h"
+#include "csum.h"
+#include "packets.h"
 #include "flows/tables.h"
 #include "flow.h"
 #include "hash.h"
@@ -966,7 +969,9 @@ test_service_golden(void **state)
     };
     struct service_net svc = {
         .vips = &vip, .n_vips = 1, .ports = ports, .n_ports = 3,
+        .reject_meter = SERVICE_REJECT_METER,
     };
+    ok(service_reject_meter_add(&ft, "service-reject"));
     ok(service_flows_add(&ft, "service/default/web", &svc));
     for (size_t i = 0; i < 2; i++) {
         char *owner = endpoint_owner(IPPROTO_TCP, &eps[i]);
@@ -986,13 +991,97 @@ test_service_golden(void **state)
     check_golden("service.txt", ds_cstr(&s));
     ds_destroy(&s);
 
-    /* A port without endpoints has no flows; the whole Service goes with
+    /* A port without endpoints has no group; the whole Service goes with
      * its owner. */
     assert_null(flow_table_find_group(&ft, 19));
     flow_table_remove_owner(&ft, "service/default/web");
     assert_null(flow_table_find_group(&ft, 17));
     assert_int_equal(flow_table_count(&ft), 4);
     flow_table_destroy(&ft);
+}
+
+/* Builds an Ethernet + IPv4 frame from 10.244.1.5 to 10.96.0.10 with
+ * 'l4' ('len' bytes) of protocol 'proto'. */
+static size_t
+test_frame(uint8_t *buf, uint8_t proto, const void *l4, size_t len)
+{
+    struct eth_header *eth = (void *) buf;
+    eth->eth_dst = (struct eth_addr) ETH_ADDR_C(0a,58,0a,f4,01,01);
+    eth->eth_src = (struct eth_addr) ETH_ADDR_C(aa,bb,cc,00,00,05);
+    eth->eth_type = htons(ETH_TYPE_IP);
+    struct ip_header *ip = (void *) (eth + 1);
+    memset(ip, 0, sizeof *ip);
+    ip->ip_ihl_ver = IP_IHL_VER(5, 4);
+    ip->ip_tot_len = htons(sizeof *ip + len);
+    ip->ip_ttl = 64;
+    ip->ip_proto = proto;
+    put_16aligned_be32(&ip->ip_src, htonl(0x0af40105));
+    put_16aligned_be32(&ip->ip_dst, htonl(0x0a60000a));
+    memcpy(ip + 1, l4, len);
+    return sizeof *eth + sizeof *ip + len;
+}
+
+static void
+test_reject(void **state)
+{
+    uint8_t buf[256];
+    struct ofpbuf reply;
+    ofpbuf_init(&reply, 128);
+
+    /* A SYN: RST+ACK from the Service's address and port, acking it. */
+    struct tcp_header syn;
+    memset(&syn, 0, sizeof syn);
+    syn.tcp_src = htons(40000);
+    syn.tcp_dst = htons(80);
+    put_16aligned_be32(&syn.tcp_seq, htonl(1000));
+    syn.tcp_ctl = TCP_CTL(TCP_SYN, 5);
+    size_t n = test_frame(buf, IPPROTO_TCP, &syn, sizeof syn);
+    assert_true(reject_reply(buf, n, &reply));
+    const struct eth_header *eth = reply.data;
+    assert_true(eth_addr_equals(eth->eth_dst,
+                                (struct eth_addr) ETH_ADDR_C(aa,bb,cc,00,00,05)));
+    const struct ip_header *ip = (const void *) (eth + 1);
+    assert_int_equal(ntohl(get_16aligned_be32(&ip->ip_src)), 0x0a60000a);
+    assert_int_equal(ntohl(get_16aligned_be32(&ip->ip_dst)), 0x0af40105);
+    assert_int_equal(csum(ip, sizeof *ip), 0);
+    const struct tcp_header *tcp = (const void *) (ip + 1);
+    assert_int_equal(ntohs(tcp->tcp_src), 80);
+    assert_int_equal(ntohs(tcp->tcp_dst), 40000);
+    assert_int_equal(TCP_FLAGS(tcp->tcp_ctl), TCP_RST | TCP_ACK);
+    assert_int_equal(ntohl(get_16aligned_be32(&tcp->tcp_ack)), 1001);
+    uint32_t partial = packet_csum_pseudoheader(ip);
+    assert_int_equal(csum_finish(csum_continue(partial, tcp, sizeof *tcp)),
+                     0);
+    assert_int_equal(reply.size, sizeof *eth + sizeof *ip + sizeof *tcp);
+
+    /* A RST is never answered. */
+    syn.tcp_ctl = TCP_CTL(TCP_RST, 5);
+    ofpbuf_clear(&reply);
+    n = test_frame(buf, IPPROTO_TCP, &syn, sizeof syn);
+    assert_false(reject_reply(buf, n, &reply));
+    assert_int_equal(reply.size, 0);
+
+    /* A UDP datagram: ICMP port unreachable quoting its IP header and the
+     * first 8 bytes. */
+    uint8_t udp[8 + 20] = { 0x9c, 0x40, 0x00, 0x35, 0x00, 28, 0, 0 };
+    n = test_frame(buf, IPPROTO_UDP, udp, sizeof udp);
+    assert_true(reject_reply(buf, n, &reply));
+    eth = reply.data;
+    ip = (const void *) (eth + 1);
+    assert_int_equal(ip->ip_proto, IPPROTO_ICMP);
+    const struct icmp_header *icmp = (const void *) (ip + 1);
+    assert_int_equal(icmp->icmp_type, ICMP4_DST_UNREACH);
+    assert_int_equal(icmp->icmp_code, 3);
+    assert_int_equal(ntohs(ip->ip_tot_len), 20 + 8 + 20 + 8);
+    assert_int_equal(csum(icmp, 8 + 20 + 8), 0);
+    assert_memory_equal(icmp + 1, buf + sizeof *eth, 28);
+
+    /* Neither TCP nor UDP, or truncated: nothing. */
+    ofpbuf_clear(&reply);
+    assert_false(reject_reply(buf, 20, &reply));
+    n = test_frame(buf, IPPROTO_ICMP, udp, 8);
+    assert_false(reject_reply(buf, n, &reply));
+    ofpbuf_uninit(&reply);
 }
 
 int
@@ -1016,6 +1105,7 @@ main(void)
         cmocka_unit_test(test_pod_golden),
         cmocka_unit_test(test_peer_golden),
         cmocka_unit_test(test_service_golden),
+        cmocka_unit_test(test_reject),
     };
     return cmocka_run_group_tests_name("flows", tests, NULL, NULL);
 }
