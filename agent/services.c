@@ -7,7 +7,9 @@
  * EndpointDNAT flow is counted by the Service ports that use it. */
 #include "ovs-config.h"
 
+#include <inttypes.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@
 #include "flows/cookie.h"
 #include "flows/flow-table.h"
 #include "flows/reject.h"
+#include "flows/fields.h"
 #include "flows/service.h"
 #include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofpbuf.h"
@@ -43,6 +46,10 @@ struct rendered_service {
     char *owner;                 /* "service/NAMESPACE/NAME". */
     struct sset endpoints;       /* Endpoint owners it holds a use of. */
     struct sset group_keys;      /* Its group ids' keys. */
+    struct sset udp_paths;       /* "VIP:PORT:EPIP:EPPORT" (hex IPs) of its
+                                  * UDP ports, for conntrack flushes. */
+    struct sset udp_ports;       /* "VIP:PORT" of its UDP ports with
+                                  * endpoints. */
     size_t n_ports;              /* Service ports with flows. */
     size_t n_endpoints;          /* Endpoints over all of them. */
     char *skipped;               /* Why it has no flows, or NULL. */
@@ -72,6 +79,8 @@ struct services_feature {
     struct hmap group_keys;
     bool cidr_routed;            /* The Service range's flows and route. */
     bool meter_added;            /* The reject meter. */
+    bool steady;                 /* The initial list is rendered: changes
+                                  * from now on are real ones. */
     uint64_t n_rejected;         /* Connections refused. */
 };
 
@@ -272,6 +281,8 @@ withdraw(struct services_feature *f, struct flow_table *ft,
     hmap_remove(&f->services, &r->node);
     sset_destroy(&r->endpoints);
     sset_destroy(&r->group_keys);
+    sset_destroy(&r->udp_paths);
+    sset_destroy(&r->udp_ports);
     free(r->key);
     free(r->owner);
     free(r->skipped);
@@ -340,6 +351,86 @@ collect_endpoints(const struct k8s_object_list *slices,
     }
 }
 
+static uint32_t
+ipv4_host(const struct ipaddr *ip)
+{
+    return ((uint32_t) ip->bytes[0] << 24 | (uint32_t) ip->bytes[1] << 16
+            | (uint32_t) ip->bytes[2] << 8 | ip->bytes[3]);
+}
+
+/* Records the UDP paths of a Service port, VIP:PORT to each endpoint. */
+static void
+note_udp_paths(struct rendered_service *r, const struct ipaddr *vips,
+               size_t n_vips, uint16_t port,
+               const struct service_endpoint *eps, size_t n_eps)
+{
+    for (size_t v = 0; v < n_vips && n_eps; v++) {
+        uint32_t vip = ipv4_host(&vips[v]);
+        sset_add_and_free(&r->udp_ports, xasprintf("%08"PRIx32":%"PRIu16,
+                                                   vip, port));
+        for (size_t i = 0; i < n_eps; i++) {
+            sset_add_and_free(&r->udp_paths, xasprintf(
+                                  "%08"PRIx32":%"PRIu16":%08"PRIx32":%"PRIu16,
+                                  vip, port, ipv4_host(&eps[i].ip),
+                                  eps[i].port));
+        }
+    }
+}
+
+/* Asks for the UDP conntrack entries to VIP:PORT to be flushed: those to
+ * endpoint EP:EP_PORT (a gone endpoint), or all of them if 'ep' is 0 (the
+ * port's first endpoints: entries made while it had none would keep
+ * bypassing the Service). */
+static void
+flush_udp(struct flow_table *ft, uint32_t vip, uint16_t port, uint32_t ep,
+          uint16_t ep_port)
+{
+    struct ofp_ct_match m;
+    memset(&m, 0, sizeof m);
+    m.ip_proto = IPPROTO_UDP;
+    m.l3_type = AF_INET;
+    in6_addr_set_mapped_ipv4(&m.tuple_orig.dst, htonl(vip));
+    m.tuple_orig.dst_port = htons(port);
+    if (ep) {
+        in6_addr_set_mapped_ipv4(&m.tuple_reply.src, htonl(ep));
+        m.tuple_reply.src_port = htons(ep_port);
+    }
+    flow_table_add_ct_flush(ft, CT_ZONE, &m);
+}
+
+/* Flushes the UDP conntrack entries that the change from 'old' to 'new'
+ * (either may be NULL) leaves pointing the wrong way, as kube-proxy does:
+ * a client that keeps sending would otherwise keep reaching an endpoint
+ * that is gone, or keep missing a Service that now has endpoints. */
+static void
+flush_udp_changes(struct flow_table *ft, const struct sset *old_paths,
+                  const struct sset *old_ports,
+                  const struct rendered_service *new, bool steady)
+{
+    const char *s;
+    uint32_t vip, ep;
+    unsigned int port, ep_port;
+    if (old_paths) {
+        SSET_FOR_EACH (s, old_paths) {
+            if ((!new || !sset_contains(&new->udp_paths, s))
+                && sscanf(s, "%"SCNx32":%u:%"SCNx32":%u", &vip, &port, &ep,
+                          &ep_port) == 4) {
+                flush_udp(ft, vip, port, ep, ep_port);
+            }
+        }
+    }
+    /* Not for the first rendering after a start: that is no change, and
+     * the flush would move established UDP flows. */
+    if (new && steady) {
+        SSET_FOR_EACH (s, &new->udp_ports) {
+            if ((!old_ports || !sset_contains(old_ports, s))
+                && sscanf(s, "%"SCNx32":%u", &vip, &port) == 2) {
+                flush_udp(ft, vip, port, 0, 0);
+            }
+        }
+    }
+}
+
 /* Why the agent makes no flows for 'svc', or NULL. */
 static const char *
 skip_reason(const struct k8s_service *svc)
@@ -397,6 +488,9 @@ render(struct services_feature *f, struct flow_table *ft,
             endpoint_ref(f, ft, ports[n_ports].ip_proto, &eps[j],
                          &r->endpoints);
         }
+        if (ports[n_ports].ip_proto == IPPROTO_UDP) {
+            note_udp_paths(r, vips, n_vips, sp->port, eps, n);
+        }
         r->n_endpoints += n;
         r->n_ports += n > 0;
         n_ports++;
@@ -424,9 +518,14 @@ static void
 update_service(struct services_feature *f, struct flow_table *ft,
                const char *key)
 {
+    struct sset old_paths = SSET_INITIALIZER(&old_paths);
+    struct sset old_ports = SSET_INITIALIZER(&old_ports);
     struct rendered_service *r = rendered_find(f, key);
     if (r) {
+        sset_swap(&old_paths, &r->udp_paths);
+        sset_swap(&old_ports, &r->udp_ports);
         withdraw(f, ft, r);
+        r = NULL;
     }
 
     const char *slash = strchr(key, '/');
@@ -434,24 +533,27 @@ update_service(struct services_feature *f, struct flow_table *ft,
     const struct k8s_object *obj = k8s_cache_get(f->cache, K8S_SERVICE, ns,
                                                  slash + 1);
     free(ns);
-    if (!obj) {
-        return;
-    }
+    if (obj) {
+        r = xzalloc(sizeof *r);
+        r->key = xstrdup(key);
+        r->owner = xasprintf("service/%s", key);
+        sset_init(&r->endpoints);
+        sset_init(&r->group_keys);
+        sset_init(&r->udp_paths);
+        sset_init(&r->udp_ports);
+        hmap_insert(&f->services, &r->node, hash_string(key, 0));
 
-    r = xzalloc(sizeof *r);
-    r->key = xstrdup(key);
-    r->owner = xasprintf("service/%s", key);
-    sset_init(&r->endpoints);
-    sset_init(&r->group_keys);
-    hmap_insert(&f->services, &r->node, hash_string(key, 0));
-
-    const struct k8s_service *svc = k8s_service_cast(obj);
-    const char *why = skip_reason(svc);
-    if (why) {
-        r->skipped = xstrdup(why);
-    } else {
-        render(f, ft, r, svc);
+        const struct k8s_service *svc = k8s_service_cast(obj);
+        const char *why = skip_reason(svc);
+        if (why) {
+            r->skipped = xstrdup(why);
+        } else {
+            render(f, ft, r, svc);
+        }
     }
+    flush_udp_changes(ft, &old_paths, &old_ports, r, f->steady);
+    sset_destroy(&old_paths);
+    sset_destroy(&old_ports);
 }
 
 /* The feature. */
@@ -571,6 +673,7 @@ services_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
         update_service(f, ft, key);
     }
     sset_clear(&f->dirty);
+    f->steady |= ctx->k8s_synced;
 }
 
 static bool

@@ -35,6 +35,7 @@ flow_table_init(struct flow_table *ft)
     hmap_init(&ft->owners);
     hmap_init(&ft->owners_by_id);
     ovs_list_init(&ft->dirty_flows);
+    ovs_list_init(&ft->ct_flushes);
     ft->n_flows = 0;
     ft->n_set_aside = 0;
     ft->seqno = 1;
@@ -604,6 +605,19 @@ flow_table_find_meter(const struct flow_table *ft, uint32_t meter_id)
     return o && o->owner ? o : NULL;
 }
 
+/* Asks for the conntrack entries of 'zone' that 'match' matches to be
+ * flushed once the switch holds the table as it is now. */
+void
+flow_table_add_ct_flush(struct flow_table *ft, uint16_t zone,
+                        const struct ofp_ct_match *match)
+{
+    struct ct_flush_req *req = xmalloc(sizeof *req);
+    req->zone = zone;
+    req->match = *match;
+    ovs_list_push_back(&ft->ct_flushes, &req->node);
+    ft->seqno++;
+}
+
 /* Withdrawing and setting aside. */
 
 void
@@ -791,6 +805,10 @@ flow_table_destroy(struct flow_table *ft)
     obj_set_destroy(&ft->meters);
     hmap_destroy(&ft->owners);
     hmap_destroy(&ft->owners_by_id);
+    struct ct_flush_req *req;
+    LIST_FOR_EACH_POP (req, node, &ft->ct_flushes) {
+        free(req);
+    }
 }
 
 size_t

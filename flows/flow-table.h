@@ -39,6 +39,7 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 #include "openvswitch/match.h"
+#include "openvswitch/ofp-ct.h"
 #include "flows/cookie.h"
 #include "flows/tables.h"
 
@@ -108,6 +109,14 @@ struct flow_owner {
     uint64_t seqno;              /* Table version of its last change. */
 };
 
+/* A conntrack flush to send once the switch has the changes made before it
+ * (for example, a Service's UDP entries to an endpoint that is gone). */
+struct ct_flush_req {
+    struct ovs_list node;        /* In flow_table's 'ct_flushes'. */
+    uint16_t zone;
+    struct ofp_ct_match match;
+};
+
 struct flow_table {
     struct hmap flows;           /* By (table, priority, match). */
     struct obj_set groups;
@@ -115,6 +124,7 @@ struct flow_table {
     struct hmap owners;
     struct hmap owners_by_id;
     struct ovs_list dirty_flows;
+    struct ovs_list ct_flushes;  /* Contains "struct ct_flush_req"s. */
     size_t n_flows;              /* Flows with a contribution. */
     size_t n_set_aside;          /* Owners set aside. */
     uint64_t seqno;              /* Increases at every change. */
@@ -141,6 +151,8 @@ char *flow_table_add_meter(struct flow_table *, const char *owner,
                            const char *format, ...)
     OVS_PRINTF_FORMAT(5, 6) OVS_WARN_UNUSED_RESULT;
 void flow_table_remove_owner(struct flow_table *, const char *owner);
+void flow_table_add_ct_flush(struct flow_table *, uint16_t zone,
+                             const struct ofp_ct_match *);
 
 /* Owners. */
 const struct flow_owner *flow_table_find_owner(const struct flow_table *,

@@ -42,6 +42,12 @@ enum ofctrl_state {
     S_BUNDLE,                   /* A bundle waits for its barrier. */
 };
 
+struct delayed_flush {
+    struct ovs_list node;        /* In ofctrl's 'delayed_flushes'. */
+    struct ofpbuf *msg;
+    long long int at;
+};
+
 /* The bundle in flight. */
 struct bundle {
     struct installed_txn txn;    /* What it changes once applied. */
@@ -79,9 +85,16 @@ struct ofctrl {
     ofctrl_packet_in_func *packet_in;
     void *packet_in_aux;
 
+    /* Conntrack flushes: the xids of the last ones sent (their errors
+     * change nothing), and those to send again (see send_flush()). */
+    ovs_be32 flush_xids[64];
+    size_t flush_xid_pos;
+    struct ovs_list delayed_flushes;  /* Contains "struct delayed_flush"s. */
+
     /* Statistics for flows/sync-stats. */
     uint64_t n_packet_ins;
     uint64_t n_packet_outs;
+    uint64_t n_ct_flushes;
     uint64_t n_connections;
     uint64_t n_bundles;
     uint64_t n_bundles_refused;
@@ -120,6 +133,7 @@ ofctrl_create(const char *target, uint16_t round, uint16_t prev_round)
     oc->prev_round = prev_round;
     installed_init(&oc->installed);
     installed_txn_init(&oc->bundle.txn);
+    ovs_list_init(&oc->delayed_flushes);
     oc->next_bundle_id = 1;
     return oc;
 }
@@ -131,6 +145,11 @@ ofctrl_destroy(struct ofctrl *oc)
         rconn_destroy(oc->rconn);
         installed_destroy(&oc->installed);
         installed_txn_destroy(&oc->bundle.txn);
+        struct delayed_flush *df;
+        LIST_FOR_EACH_POP (df, node, &oc->delayed_flushes) {
+            ofpbuf_delete(df->msg);
+            free(df);
+        }
         free(oc->last_error);
         free(oc);
     }
@@ -349,6 +368,14 @@ handle_error(struct ofctrl *oc, struct flow_table *ft,
 
     struct bundle *b = &oc->bundle;
     uint32_t object_id;
+    for (size_t i = 0; i < ARRAY_SIZE(oc->flush_xids); i++) {
+        if (oh->xid == oc->flush_xids[i]) {
+            /* A conntrack flush: nothing in the flow table depends on it. */
+            VLOG_WARN("conntrack flush failed: %s", ofperr_get_name(error));
+            free(offending);
+            return;
+        }
+    }
     if (oc->state == S_BUNDLE
         && (oh->xid == b->ctrl_xids[0] || oh->xid == b->ctrl_xids[1])) {
         /* The commit failed: OFPBFC_MSG_FAILED after the message's own
@@ -500,8 +527,41 @@ first_non_meter_mod(struct ovs_list *msgs)
  * message are sent as plain messages before the bundle and the others as
  * plain messages after it; installed_diff() puts meter adds and modifies
  * first and meter deletes last, so the order is kept. */
+/* Sends conntrack flush 'msg' (taken).  The datapath may still hold flow
+ * cache entries made from the flows the bundle just replaced, for as long
+ * as its revalidators take, and a packet through one would commit a new
+ * conntrack entry the old way; so with 'again' the same flush goes once
+ * more FLUSH_AGAIN_MS later. */
+#define FLUSH_AGAIN_MS 1000
 static void
-send_msgs(struct ofctrl *oc, struct ovs_list *msgs)
+send_flush(struct ofctrl *oc, struct ofpbuf *msg, bool again)
+{
+    if (again) {
+        struct delayed_flush *df = xmalloc(sizeof *df);
+        df->msg = ofpbuf_clone(msg);
+        df->at = time_msec() + FLUSH_AGAIN_MS;
+        ovs_list_push_back(&oc->delayed_flushes, &df->node);
+    }
+    oc->flush_xids[oc->flush_xid_pos++ % ARRAY_SIZE(oc->flush_xids)]
+        = send_msg(oc, msg);
+}
+
+static void
+run_delayed_flushes(struct ofctrl *oc)
+{
+    struct delayed_flush *df;
+    LIST_FOR_EACH_SAFE (df, node, &oc->delayed_flushes) {
+        if (time_msec() < df->at) {
+            break;
+        }
+        ovs_list_remove(&df->node);
+        send_flush(oc, df->msg, false);
+        free(df);
+    }
+}
+
+static void
+send_msgs(struct ofctrl *oc, struct ovs_list *msgs, struct ovs_list *flushes)
 {
     enum ofp_version version = rconn_get_version(oc->rconn);
     struct ofputil_bundle_ctrl_msg ctrl = {
@@ -547,6 +607,11 @@ send_msgs(struct ofctrl *oc, struct ovs_list *msgs)
     }
     LIST_FOR_EACH_POP (msg, list_node, &after) {
         send_msg(oc, msg);
+    }
+    /* Conntrack flushes last: after the flows that no longer lead to what
+     * they remove. */
+    LIST_FOR_EACH_POP (msg, list_node, flushes) {
+        send_flush(oc, msg, true);
     }
     b->barrier_xid = send_msg(oc, ofputil_encode_barrier_request(version));
     oc->state = S_BUNDLE;
@@ -639,7 +704,16 @@ sync_flows(struct ofctrl *oc, struct flow_table *ft)
     b->refused = b->unexplained = false;
     b->n_set_aside = 0;
     b->sent = time_msec();
-    send_msgs(oc, &msgs);
+    struct ovs_list flushes = OVS_LIST_INITIALIZER(&flushes);
+    struct ct_flush_req *req;
+    LIST_FOR_EACH_POP (req, node, &ft->ct_flushes) {
+        struct ofpbuf *m = ofp_ct_match_encode(&req->match, &req->zone,
+                                               version);
+        ovs_list_push_back(&flushes, &m->list_node);
+        oc->n_ct_flushes++;
+        free(req);
+    }
+    send_msgs(oc, &msgs, &flushes);
     oc->sent_seqno = ft->seqno;
 }
 
@@ -659,6 +733,7 @@ ofctrl_run(struct ofctrl *oc, struct flow_table *ft)
     }
 
     receive(oc, ft);
+    run_delayed_flushes(oc);
     if (want_send(oc, ft)) {
         sync_flows(oc, ft);
     }
@@ -669,6 +744,11 @@ ofctrl_wait(struct ofctrl *oc, const struct flow_table *ft)
 {
     rconn_run_wait(oc->rconn);
     rconn_recv_wait(oc->rconn);
+    if (!ovs_list_is_empty(&oc->delayed_flushes)) {
+        const struct delayed_flush *df = CONTAINER_OF(
+            ovs_list_front(&oc->delayed_flushes), struct delayed_flush, node);
+        poll_timer_wait_until(df->at);
+    }
     if (ofctrl_is_connected(oc) && oc->state == S_IDLE) {
         if (oc->need_full && oc->retry_at > time_msec()) {
             poll_timer_wait_until(oc->retry_at);
@@ -717,6 +797,7 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
     ds_put_format(s, "installed version: %"PRIu64"\n", oc->installed_seqno);
     ds_put_format(s, "packet-ins: %"PRIu64"\n", oc->n_packet_ins);
     ds_put_format(s, "packet-outs: %"PRIu64"\n", oc->n_packet_outs);
+    ds_put_format(s, "conntrack flushes: %"PRIu64"\n", oc->n_ct_flushes);
     ds_put_format(s, "errors: %"PRIu64"\n", oc->n_errors);
     ds_put_format(s, "owners set aside by errors: %"PRIu64"\n",
                   oc->n_set_aside);

@@ -243,6 +243,50 @@ check "UDP to it gets ICMP port unreachable" udp_refused
 check "the refusals are counted" sh -c "'$testbed' exec node1 ovs-appctl \
     -t tendril-agent services/list | grep -q 'refused (no endpoints): [1-9]'"
 
+# A client that keeps sending UDP from one port to a ClusterIP reaches the
+# new server once the old one is gone: the agent flushes the conntrack
+# entries to the endpoint that went away.
+udp_follows_endpoint() {
+    tb pod create default/udp1 --node node2 --labels app=udp >/dev/null \
+        || return 1
+    tb kubectl create -f - >/dev/null <<'EOF' || return 1
+apiVersion: v1
+kind: Service
+metadata: {name: udp, namespace: default}
+spec:
+  selector: {app: udp}
+  ports: [{name: u, port: 53, targetPort: 8081, protocol: UDP}]
+EOF
+    serve udp1
+    within 10 endpoints_listed udp 1 || return 1
+    local uvip
+    uvip=$(tb kubectl get service udp -o jsonpath='{.spec.clusterIP}')
+    tb exec default/client timeout 30 python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("", 45678))
+s.settimeout(0.3)
+end = time.time() + float(sys.argv[3])
+while time.time() < end:
+    try:
+        s.sendto(b"hi", (sys.argv[1], int(sys.argv[2])))
+        print(s.recv(100).decode().strip(), flush=True)
+    except (socket.timeout, ConnectionRefusedError):
+        print("-", flush=True)
+    time.sleep(0.2)' "$uvip" 53 14 >"$work/udp.out" &
+    local client=$!
+    sleep 3
+    tb pod create default/udp2 --node node1 --labels app=udp >/dev/null \
+        || return 1
+    serve udp2
+    tb pod delete default/udp1 >/dev/null || return 1
+    wait "$client"
+    echo "# answers: $(uniq -c "$work/udp.out" | tr -s ' \n' ' ')"
+    grep -q udp1 "$work/udp.out" && tail -n 5 "$work/udp.out" | grep -q udp2
+}
+check "UDP from one client port follows a replaced server pod" \
+    udp_follows_endpoint
+
 tb pod delete default/web2 >/dev/null || fail "delete pod web2"
 check "a deleted endpoint leaves the Service" \
     within 15 endpoints_listed web 2
@@ -257,9 +301,10 @@ check "a deleted Service has no flows or groups left" within 10 sh -c \
 check "the endpoints the other Service uses keep their flows" sh -c \
     "'$testbed' exec node1 ovs-appctl -t tendril-agent flows/dump \
      --owner endpoint/tcp | grep -q 10.244.1"
+web1_ip=$(tb kubectl get pod web1 -o jsonpath='{.status.podIP}')
 check "the UDP endpoint flows are gone with the Service" sh -c \
     "! '$testbed' exec node1 ovs-appctl -t tendril-agent flows/dump \
-       --owner endpoint/udp | grep -q ."
+       --owner endpoint/udp | grep -q '$web1_ip:8081'"
 check "connections to the deleted Service's address no longer reach a pod" \
     test -z "$(ask tcp "$vip" 80)"
 check "the switch holds the groups the agent wants, no more" sh -c \
