@@ -16,6 +16,7 @@
 #include "agent/config.h"
 #include "agent/feature.h"
 #include "agent/k8s-cache.h"
+#include "agent/service-refs.h"
 #include "flow.h"
 #include "flows/cookie.h"
 #include "flows/flow-table.h"
@@ -55,28 +56,11 @@ struct rendered_service {
     char *skipped;               /* Why it has no flows, or NULL. */
 };
 
-/* An endpoint's EndpointDNAT flow and how many Service ports use it. */
-struct endpoint_use {
-    struct hmap_node node;       /* In services_feature's 'endpoints'. */
-    char *owner;
-    unsigned int n;
-};
-
-/* A group id, by the Service port it belongs to. */
-struct group_id {
-    struct hmap_node id_node;    /* In 'group_ids', by id. */
-    struct hmap_node key_node;   /* In 'group_keys', by key. */
-    char *key;                   /* "NAMESPACE/NAME:PORTNAME/PROTO". */
-    uint32_t id;
-};
-
 struct services_feature {
     struct k8s_cache *cache;     /* NULL without a Kubernetes client. */
     struct sset dirty;           /* "NAMESPACE/NAME" to render again. */
     struct hmap services;        /* Contains "struct rendered_service"s. */
-    struct hmap endpoints;       /* Contains "struct endpoint_use"s. */
-    struct hmap group_ids;
-    struct hmap group_keys;
+    struct service_refs refs;    /* Group ids, endpoint flow uses. */
     bool cidr_routed;            /* The Service range's flows and route. */
     bool meter_added;            /* The reject meter. */
     bool steady;                 /* The initial list is rendered: changes
@@ -134,121 +118,6 @@ static const struct k8s_cache_handlers slice_handlers = {
     .deleted = slice_changed,
 };
 
-/* Group ids. */
-
-static struct group_id *
-group_id_by_key(const struct services_feature *f, const char *key)
-{
-    struct group_id *g;
-    HMAP_FOR_EACH_WITH_HASH (g, key_node, hash_string(key, 0),
-                             &f->group_keys) {
-        if (!strcmp(g->key, key)) {
-            return g;
-        }
-    }
-    return NULL;
-}
-
-static bool
-group_id_taken(const struct services_feature *f, uint32_t id)
-{
-    const struct group_id *g;
-    HMAP_FOR_EACH_WITH_HASH (g, id_node, hash_int(id, 0), &f->group_ids) {
-        if (g->id == id) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The group id of Service port 'key': a hash of the key, so that it is the
- * same after a restart, moved on past ids that are taken. */
-static uint32_t
-group_id_get(struct services_feature *f, const char *key)
-{
-    struct group_id *g = group_id_by_key(f, key);
-    if (!g) {
-        uint32_t id = (hash_string(key, 0) & 0x7fffffff) | 1;
-        while (group_id_taken(f, id)) {
-            id = id == 0x7fffffff ? 1 : id + 1;
-        }
-        g = xmalloc(sizeof *g);
-        g->key = xstrdup(key);
-        g->id = id;
-        hmap_insert(&f->group_ids, &g->id_node, hash_int(id, 0));
-        hmap_insert(&f->group_keys, &g->key_node, hash_string(key, 0));
-    }
-    return g->id;
-}
-
-static void
-group_id_release(struct services_feature *f, const char *key)
-{
-    struct group_id *g = group_id_by_key(f, key);
-    if (g) {
-        hmap_remove(&f->group_ids, &g->id_node);
-        hmap_remove(&f->group_keys, &g->key_node);
-        free(g->key);
-        free(g);
-    }
-}
-
-/* Endpoint uses. */
-
-static struct endpoint_use *
-endpoint_use_find(const struct services_feature *f, const char *owner)
-{
-    struct endpoint_use *u;
-    HMAP_FOR_EACH_WITH_HASH (u, node, hash_string(owner, 0), &f->endpoints) {
-        if (!strcmp(u->owner, owner)) {
-            return u;
-        }
-    }
-    return NULL;
-}
-
-/* Takes a use of the EndpointDNAT flow of 'ep', adding it for the first. */
-static bool
-endpoint_ref(struct services_feature *f, struct flow_table *ft,
-             uint8_t ip_proto, const struct service_endpoint *ep,
-             struct sset *uses)
-{
-    char *owner = endpoint_owner(ip_proto, ep);
-    if (sset_contains(uses, owner)) {
-        free(owner);
-        return true;            /* This Service holds a use already. */
-    }
-    struct endpoint_use *u = endpoint_use_find(f, owner);
-    if (!u) {
-        char *error = endpoint_flows_add(ft, owner, ip_proto, ep);
-        if (error) {
-            VLOG_ERR("%s", error);
-            free(error);
-            free(owner);
-            return false;
-        }
-        u = xzalloc(sizeof *u);
-        u->owner = xstrdup(owner);
-        hmap_insert(&f->endpoints, &u->node, hash_string(owner, 0));
-    }
-    u->n++;
-    sset_add_and_free(uses, owner);
-    return true;
-}
-
-static void
-endpoint_unref(struct services_feature *f, struct flow_table *ft,
-               const char *owner)
-{
-    struct endpoint_use *u = endpoint_use_find(f, owner);
-    if (u && !--u->n) {
-        flow_table_remove_owner(ft, owner);
-        hmap_remove(&f->endpoints, &u->node);
-        free(u->owner);
-        free(u);
-    }
-}
-
 /* Rendering. */
 
 static struct rendered_service *
@@ -272,11 +141,11 @@ withdraw(struct services_feature *f, struct flow_table *ft,
     if (ft) {
         flow_table_remove_owner(ft, r->owner);
         SSET_FOR_EACH (name, &r->endpoints) {
-            endpoint_unref(f, ft, name);
+            service_refs_unref_endpoint(&f->refs, ft, name);
         }
     }
     SSET_FOR_EACH (name, &r->group_keys) {
-        group_id_release(f, name);
+        service_refs_release_group(&f->refs, name);
     }
     hmap_remove(&f->services, &r->node);
     sset_destroy(&r->endpoints);
@@ -479,13 +348,13 @@ render(struct services_feature *f, struct flow_table *ft,
         ports[n_ports] = (struct service_port) {
             .ip_proto = ip_proto(sp->protocol),
             .port = sp->port,
-            .group_id = group_id_get(f, gkey),
+            .group_id = service_refs_group_id(&f->refs, gkey),
             .endpoints = eps,
             .n_endpoints = n,
         };
         sset_add_and_free(&r->group_keys, gkey);
         for (size_t j = 0; j < n; j++) {
-            endpoint_ref(f, ft, ports[n_ports].ip_proto, &eps[j],
+            service_refs_ref_endpoint(&f->refs, ft, ports[n_ports].ip_proto, &eps[j],
                          &r->endpoints);
         }
         if (ports[n_ports].ip_proto == IPPROTO_UDP) {
@@ -565,9 +434,7 @@ services_create(const struct feature_ctx *ctx)
     f->cache = ctx->cache;
     sset_init(&f->dirty);
     hmap_init(&f->services);
-    hmap_init(&f->endpoints);
-    hmap_init(&f->group_ids);
-    hmap_init(&f->group_keys);
+    service_refs_init(&f->refs);
     if (f->cache) {
         k8s_cache_subscribe(f->cache, K8S_SERVICE, &service_handlers, f);
         k8s_cache_subscribe(f->cache, K8S_ENDPOINT_SLICE, &slice_handlers,
@@ -589,15 +456,8 @@ services_destroy(void *f_)
     HMAP_FOR_EACH_SAFE (r, node, &f->services) {
         withdraw(f, NULL, r);
     }
-    struct endpoint_use *u;
-    HMAP_FOR_EACH_POP (u, node, &f->endpoints) {
-        free(u->owner);
-        free(u);
-    }
     hmap_destroy(&f->services);
-    hmap_destroy(&f->endpoints);
-    hmap_destroy(&f->group_ids);
-    hmap_destroy(&f->group_keys);
+    service_refs_destroy(&f->refs);
     sset_destroy(&f->dirty);
     free(f);
 }

@@ -4,6 +4,7 @@ noinst_LIBRARIES += flows/libtendril-flows.a
 flows_libtendril_flows_a_SOURCES = \
 	flows/cookie.h \
 	flows/fields.h \
+	flows/flow-dump.c \
 	flows/flow-table.c flows/flow-table.h \
 	flows/installed.c flows/installed.h \
 	flows/node.c \
