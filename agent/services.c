@@ -220,12 +220,6 @@ collect_endpoints(const struct k8s_object_list *slices,
     }
 }
 
-static uint32_t
-ipv4_host(const struct ipaddr *ip)
-{
-    return ((uint32_t) ip->bytes[0] << 24 | (uint32_t) ip->bytes[1] << 16
-            | (uint32_t) ip->bytes[2] << 8 | ip->bytes[3]);
-}
 
 /* Records the UDP paths of a Service port, VIP:PORT to each endpoint. */
 static void
@@ -234,13 +228,13 @@ note_udp_paths(struct rendered_service *r, const struct ipaddr *vips,
                const struct service_endpoint *eps, size_t n_eps)
 {
     for (size_t v = 0; v < n_vips && n_eps; v++) {
-        uint32_t vip = ipv4_host(&vips[v]);
+        uint32_t vip = ipaddr_ipv4_host(&vips[v]);
         sset_add_and_free(&r->udp_ports, xasprintf("%08"PRIx32":%"PRIu16,
                                                    vip, port));
         for (size_t i = 0; i < n_eps; i++) {
             sset_add_and_free(&r->udp_paths, xasprintf(
                                   "%08"PRIx32":%"PRIu16":%08"PRIx32":%"PRIu16,
-                                  vip, port, ipv4_host(&eps[i].ip),
+                                  vip, port, ipaddr_ipv4_host(&eps[i].ip),
                                   eps[i].port));
         }
     }

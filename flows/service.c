@@ -19,12 +19,6 @@ ip_proto_name(uint8_t ip_proto)
             : ip_proto == IPPROTO_SCTP ? "sctp" : "?");
 }
 
-static uint32_t
-ipv4_host(const struct ipaddr *ip)
-{
-    return ((uint32_t) ip->bytes[0] << 24 | (uint32_t) ip->bytes[1] << 16
-            | (uint32_t) ip->bytes[2] << 8 | ip->bytes[3]);
-}
 
 /* The select group of 'sp': one bucket per endpoint.
  *
@@ -43,7 +37,7 @@ add_group(struct flow_table *ft, const char *owner,
         const struct service_endpoint *ep = &sp->endpoints[i];
         ds_put_format(&spec, ",bucket=bucket_id:%"PRIuSIZE",actions="
                       "load:%#"PRIx32"->"F_EP_IP_NXM",load:%"PRIu16"->"
-                      F_EP_PORT_NXM",resubmit(,%d)", i, ipv4_host(&ep->ip),
+                      F_EP_PORT_NXM",resubmit(,%d)", i, ipaddr_ipv4_host(&ep->ip),
                       ep->port, TABLE_ENDPOINT_DNAT);
     }
     char *error = flow_table_add_group(ft, owner, COOKIE_SERVICE,
@@ -111,7 +105,7 @@ endpoint_flows_add(struct flow_table *ft, const char *owner,
         "ct(commit,table=EgressRule,zone=%d,nat(dst=%s:%"PRIu16"),"
         "exec(load:1->NXM_NX_CT_MARK[%d],"
         "move:"F_SRC_CLASS"->NXM_NX_CT_MARK[0..3]))",
-        ip_proto_name(ip_proto), ipv4_host(&ep->ip), ep->port, CT_ZONE, ip,
+        ip_proto_name(ip_proto), ipaddr_ipv4_host(&ep->ip), ep->port, CT_ZONE, ip,
         ep->port, CT_MARK_SERVICE_BIT);
 }
 

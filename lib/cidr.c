@@ -73,6 +73,13 @@ ipaddr_to_in4(const struct ipaddr *ip)
     return in4;
 }
 
+/* IPv4 address 'ip' as a number in host byte order. */
+uint32_t
+ipaddr_ipv4_host(const struct ipaddr *ip)
+{
+    return ntohl(ipaddr_to_in4(ip).s_addr);
+}
+
 /* Keeps the first 'plen' bits of 'ip' and zeroes the rest.  Returns true if
  * any host bit was set. */
 static bool

@@ -37,6 +37,7 @@ bool ipaddr_equals(const struct ipaddr *, const struct ipaddr *);
 unsigned int ipaddr_bits(int family);
 void ipaddr_from_in4(struct ipaddr *, struct in_addr);
 struct in_addr ipaddr_to_in4(const struct ipaddr *);
+uint32_t ipaddr_ipv4_host(const struct ipaddr *);
 
 char *cidr_parse(const char *, struct cidr *)
     __attribute__((warn_unused_result));
