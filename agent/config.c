@@ -102,6 +102,16 @@ agent_config_set(struct agent_config *c, const char *field, const char *value)
         }
         return NULL;
     }
+    if (!strcmp(field, "proxy")) {
+        if (!strcmp(value, "tendril")) {
+            c->proxy_none = false;
+        } else if (!strcmp(value, "none")) {
+            c->proxy_none = true;
+        } else {
+            return xasprintf("proxy: \"%s\" is not tendril or none", value);
+        }
+        return NULL;
+    }
     if (!strcmp(field, "mtu") || !strcmp(field, "cni-timeout-ms")) {
         int n;
         if (!str_to_int(value, 10, &n) || n < 0) {

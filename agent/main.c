@@ -212,7 +212,10 @@ usage(void)
            "reaches\n"
            "                          clusterIPs in it through br-int\n"
            "  --cni-timeout-ms=N      how long an ADD waits for flows "
-           "(default: 10000)\n",
+           "(default: 10000)\n"
+           "  --proxy=MODE            tendril: load-balance Services in "
+           "br-int (default);\n"
+           "                          none: leave them to kube-proxy\n",
            program_name, program_name);
     daemon_usage();
     vlog_usage();
@@ -238,7 +241,7 @@ parse_options(int argc, char *argv[], struct agent_config *cfg,
     static const char *fields[] = {
         "node-name", "kubeconfig", "ovsdb", "ovs-rundir", "bridge",
         "datapath-type", "tunnel-type", "encap-mode", "mtu", "cni-socket",
-        "state-dir", "pod-cidr", "service-cidr", "cni-timeout-ms",
+        "state-dir", "pod-cidr", "service-cidr", "cni-timeout-ms", "proxy",
     };
     struct option long_options[ARRAY_SIZE(fields) + 32];
     size_t n = 0;

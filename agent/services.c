@@ -54,6 +54,8 @@ struct rendered_service {
     size_t n_ports;              /* Service ports with flows. */
     size_t n_endpoints;          /* Endpoints over all of them. */
     char *skipped;               /* Why it has no flows, or NULL. */
+    struct ds detail;            /* Its addresses, ports and endpoints, for
+                                  * services/list. */
 };
 
 struct services_feature {
@@ -66,6 +68,9 @@ struct services_feature {
     bool steady;                 /* The initial list is rendered: changes
                                   * from now on are real ones. */
     uint64_t n_rejected;         /* Connections refused. */
+    const char *node_name;       /* This node (Local traffic policies). */
+    bool proxy_none;             /* --proxy=none: no Service flows at all. */
+    struct sset warned;          /* What was logged once per Service. */
 };
 
 #define SERVICE_CIDR_OWNER "service-cidr"
@@ -155,6 +160,7 @@ withdraw(struct services_feature *f, struct flow_table *ft,
     free(r->key);
     free(r->owner);
     free(r->skipped);
+    ds_destroy(&r->detail);
     free(r);
 }
 
@@ -182,10 +188,11 @@ slice_port(const struct k8s_endpoint_slice *s,
 
 /* Appends the endpoints of Service port 'sp' in 'slices' to 'eps': the
  * ready ones, or, as kube-proxy does when none is ready, the serving ones
- * that are terminating. */
+ * that are terminating; with 'node', only those on that node. */
 static void
 collect_endpoints(const struct k8s_object_list *slices,
                   const struct k8s_service_port *sp, bool terminating,
+                  const char *node,
                   struct service_endpoint **eps, size_t *n, size_t *allocated)
 {
     for (size_t i = 0; i < slices->n; i++) {
@@ -197,8 +204,10 @@ collect_endpoints(const struct k8s_object_list *slices,
         }
         for (size_t j = 0; j < s->n_endpoints; j++) {
             const struct k8s_endpoint *e = &s->endpoints[j];
-            bool use = (terminating ? e->serving && e->terminating
-                                    : e->ready);
+            bool use = ((terminating ? e->serving && e->terminating
+                                     : e->ready)
+                        && (!node || (e->node_name
+                                      && !strcmp(e->node_name, node))));
             for (size_t k = 0; use && k < e->n_addresses; k++) {
                 bool dup = false;
                 for (size_t m = 0; m < *n; m++) {
@@ -305,6 +314,40 @@ skip_reason(const struct k8s_service *svc)
             : NULL);
 }
 
+/* Logs 'msg' about Service 'key' once per Service and reason. */
+static void
+warn_once(struct services_feature *f, const char *key, const char *msg)
+{
+    char *k = xasprintf("%s %s", key, msg);
+    if (sset_add(&f->warned, k)) {
+        VLOG_WARN("service %s: %s", key, msg);
+    }
+    free(k);
+}
+
+/* Whether the endpoints of 'sp' are the ready ones, or the serving
+ * terminating ones as a fallback, and whether only this node's: appends
+ * them to 'eps'. */
+static bool
+port_endpoints(const struct k8s_object_list *slices,
+               const struct k8s_service_port *sp, const char *node,
+               struct service_endpoint **eps, size_t *n)
+{
+    size_t allocated = 0;
+    collect_endpoints(slices, sp, false, node, eps, n, &allocated);
+    if (*n) {
+        return false;
+    }
+    collect_endpoints(slices, sp, true, node, eps, n, &allocated);
+    return *n > 0;
+}
+
+static const char *
+policy_name(enum k8s_traffic_policy p)
+{
+    return p == K8S_TRAFFIC_POLICY_LOCAL ? "Local" : "Cluster";
+}
+
 /* Makes the flows of Service 'svc' for 'r' (empty). */
 static void
 render(struct services_feature *f, struct flow_table *ft,
@@ -318,6 +361,32 @@ render(struct services_feature *f, struct flow_table *ft,
         }
     }
 
+    uint32_t affinity = svc->affinity_client_ip ? svc->affinity_timeout : 0;
+    if (affinity > SERVICE_AFFINITY_MAX_TIMEOUT) {
+        warn_once(f, r->key, "ClientIP affinity timeouts above 65535 s "
+                  "(OpenFlow's limit) are cut to 65535 s");
+    }
+    bool internal_local
+        = svc->internal_traffic_policy == K8S_TRAFFIC_POLICY_LOCAL;
+
+    struct ds *d = &r->detail;
+    ds_put_cstr(d, "  clusterIPs:");
+    for (size_t i = 0; i < n_vips; i++) {
+        char ip[IPADDR_STRLEN];
+        ds_put_format(d, " %s", ipaddr_format(&vips[i], ip));
+    }
+    ds_put_format(d, "; type %s; affinity ", k8s_service_type_to_string(
+                      svc->type));
+    if (affinity) {
+        ds_put_format(d, "ClientIP %"PRIu32" s", MIN(
+                          affinity, SERVICE_AFFINITY_MAX_TIMEOUT));
+    } else {
+        ds_put_cstr(d, "None");
+    }
+    ds_put_format(d, "; traffic policy external %s internal %s\n",
+                  policy_name(svc->external_traffic_policy),
+                  policy_name(svc->internal_traffic_policy));
+
     struct k8s_object_list slices;
     k8s_cache_service_slices(f->cache, svc->obj.namespace, svc->obj.name,
                              &slices);
@@ -325,33 +394,57 @@ render(struct services_feature *f, struct flow_table *ft,
     size_t n_ports = 0;
     for (size_t i = 0; i < svc->n_ports; i++) {
         const struct k8s_service_port *sp = &svc->ports[i];
+        uint8_t proto = ip_proto(sp->protocol);
+        ds_put_format(d, "  %s/%"PRIu16, ip_proto_name(proto), sp->port);
+        if (sp->name[0]) {
+            ds_put_format(d, " (%s)", sp->name);
+        }
         if (sp->protocol == K8S_PROTO_SCTP) {
             /* The userspace datapath has no SCTP conntrack. */
-            VLOG_WARN("service %s port %s: SCTP is not load-balanced",
-                      r->key, sp->name);
+            warn_once(f, r->key, "SCTP ports are not load-balanced (the "
+                      "userspace datapath has no SCTP conntrack)");
+            ds_put_cstr(d, ": not load-balanced (SCTP)\n");
             continue;
         }
         struct service_endpoint *eps = NULL;
-        size_t n = 0, allocated = 0;
-        collect_endpoints(&slices, sp, false, &eps, &n, &allocated);
-        if (!n) {
-            collect_endpoints(&slices, sp, true, &eps, &n, &allocated);
+        size_t n = 0;
+        bool terminating = port_endpoints(&slices, sp,
+                                          internal_local ? f->node_name
+                                                         : NULL, &eps, &n);
+        bool none_local = false;
+        if (!n && internal_local) {
+            /* Endpoints elsewhere only: kube-proxy drops, not refuses. */
+            struct service_endpoint *any = NULL;
+            size_t n_any = 0;
+            port_endpoints(&slices, sp, NULL, &any, &n_any);
+            none_local = n_any > 0;
+            free(any);
         }
         char *gkey = xasprintf("%s:%s/%s", r->key, sp->name,
-                               ip_proto_name(ip_proto(sp->protocol)));
+                               ip_proto_name(proto));
         ports[n_ports] = (struct service_port) {
-            .ip_proto = ip_proto(sp->protocol),
+            .ip_proto = proto,
             .port = sp->port,
             .group_id = service_refs_group_id(&f->refs, gkey),
             .endpoints = eps,
             .n_endpoints = n,
+            .affinity_timeout = affinity,
+            .drop_without_endpoints = none_local,
         };
         sset_add_and_free(&r->group_keys, gkey);
+        ds_put_format(d, " group %"PRIu32":", ports[n_ports].group_id);
         for (size_t j = 0; j < n; j++) {
-            service_refs_ref_endpoint(&f->refs, ft, ports[n_ports].ip_proto, &eps[j],
-                         &r->endpoints);
+            char ip[IPADDR_STRLEN];
+            ds_put_format(d, " %s:%"PRIu16" %s",
+                          ipaddr_format(&eps[j].ip, ip), eps[j].port,
+                          terminating ? "serving-terminating" : "ready");
+            service_refs_ref_endpoint(&f->refs, ft, proto, &eps[j],
+                                      &r->endpoints);
         }
-        if (ports[n_ports].ip_proto == IPPROTO_UDP) {
+        ds_put_cstr(d, (n ? "\n"
+                        : none_local ? " none on this node (dropped)\n"
+                        : " none (refused)\n"));
+        if (proto == IPPROTO_UDP) {
             note_udp_paths(r, vips, n_vips, sp->port, eps, n);
         }
         r->n_endpoints += n;
@@ -404,6 +497,7 @@ update_service(struct services_feature *f, struct flow_table *ft,
         sset_init(&r->group_keys);
         sset_init(&r->udp_paths);
         sset_init(&r->udp_ports);
+        ds_init(&r->detail);
         hmap_insert(&f->services, &r->node, hash_string(key, 0));
 
         const struct k8s_service *svc = k8s_service_cast(obj);
@@ -425,8 +519,11 @@ static void *
 services_create(const struct feature_ctx *ctx)
 {
     struct services_feature *f = xzalloc(sizeof *f);
-    f->cache = ctx->cache;
+    f->proxy_none = ctx->cfg->proxy_none;
+    f->cache = f->proxy_none ? NULL : ctx->cache;
+    f->node_name = ctx->cfg->node_name;
     sset_init(&f->dirty);
+    sset_init(&f->warned);
     hmap_init(&f->services);
     service_refs_init(&f->refs);
     if (f->cache) {
@@ -453,6 +550,7 @@ services_destroy(void *f_)
     hmap_destroy(&f->services);
     service_refs_destroy(&f->refs);
     sset_destroy(&f->dirty);
+    sset_destroy(&f->warned);
     free(f);
 }
 
@@ -508,7 +606,7 @@ static void
 services_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
 {
     struct services_feature *f = f_;
-    if (!ctx->node_ready) {
+    if (!ctx->node_ready || f->proxy_none) {
         return;
     }
     route_service_cidr(f, ctx, ft);
@@ -548,6 +646,10 @@ static void
 services_format(const void *f_, struct ds *s)
 {
     const struct services_feature *f = f_;
+    if (f->proxy_none) {
+        ds_put_cstr(s, "Services are left to another proxy (--proxy=none)\n");
+        return;
+    }
     size_t n = hmap_count(&f->services), i = 0;
     const struct rendered_service **list = xmalloc((n + 1) * sizeof *list);
     const struct rendered_service *r;
@@ -565,6 +667,7 @@ services_format(const void *f_, struct ds *s)
                           "%"PRIuSIZE" endpoints\n", r->n_ports,
                           r->n_endpoints);
         }
+        ds_put_cstr(s, ds_cstr_ro(&r->detail));
     }
     free(list);
     ds_put_format(s, "connections refused (no endpoints): %"PRIu64"\n",

@@ -19,6 +19,9 @@ enum cookie_category {
     COOKIE_SERVICE = 4,
     COOKIE_POLICY = 5,
     COOKIE_OTHER = 6,
+    COOKIE_AFFINITY = 7,        /* Flows the switch learned (Service
+                                 * session affinity): round 0, so that no
+                                 * round's deletion removes them. */
 };
 
 #define COOKIE_ROUND_SHIFT 48

@@ -12,6 +12,13 @@
  *   reg3          EP_IP: the Service endpoint's IPv4 address, set by the
  *                 Service group's bucket for EndpointDNAT.
  *   reg4[0..15]   EP_PORT: that endpoint's port.
+ *   reg4[16]      AFFINITY_HIT: a SessionAffinity flow learned for this
+ *                 client loaded reg3 and reg4[0..15].
+ *   reg4[17]      AFFINITY_LOOKED_UP: ServiceLB has looked the client up
+ *                 in SessionAffinity (its second pass).
+ *   reg4[18]      AFFINITY_PICKED: the group's bucket picked the endpoint
+ *                 (ServiceLB's third pass learns it: a bucket is an action
+ *                 set, which cannot hold a learn action).
  *   ct_mark[0..3] the SRC_CLASS of the packet that created the connection.
  *   ct_mark[4]    CT_MARK_SERVICE: the connection was DNAT'd to an endpoint.
  *   ct_label      reserved for NetworkPolicy rule ids (audit/metrics).
@@ -44,6 +51,14 @@
 #define F_EP_IP_NXM          "NXM_NX_REG3[]"
 #define F_EP_PORT            "reg4"
 #define F_EP_PORT_NXM        "NXM_NX_REG4[0..15]"
+
+/* reg4[16], reg4[17]: session affinity. */
+#define F_AFFINITY_HIT_NXM   "NXM_NX_REG4[16]"
+#define F_AFFINITY_LOOKUP_NXM "NXM_NX_REG4[17]"
+#define AFFINITY_HIT_BIT     0x10000
+#define AFFINITY_LOOKUP_BIT  0x20000
+#define F_AFFINITY_PICKED_NXM "NXM_NX_REG4[18]"
+#define AFFINITY_PICKED_BIT  0x40000
 
 /* ct_mark. */
 #define CT_MARK_SRC_CLASS_MASK 0xf

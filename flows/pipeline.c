@@ -28,7 +28,6 @@ static const struct {
     enum tnd_table table;
     enum tnd_table next;
 } pass_through[] = {
-    { TABLE_SESSION_AFFINITY, TABLE_SERVICE_LB },
     { TABLE_SERVICE_LB, TABLE_ENDPOINT_DNAT },
     { TABLE_ENDPOINT_DNAT, TABLE_EGRESS_RULE },
     { TABLE_EGRESS_RULE, TABLE_EGRESS_DEFAULT_RULE },
@@ -116,7 +115,11 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
         "actions=drop", SRC_CLASS_POD, SRC_CLASS_MASK);
     ADD(ft, TABLE_CT_STATE, 200, "ct_state=-new+trk,ip "
         "actions=goto_table:L3Forwarding");
-    ADD(ft, TABLE_CT_STATE, 0, "actions=goto_table:SessionAffinity");
+    ADD(ft, TABLE_CT_STATE, 0, "actions=goto_table:ServiceLB");
+    /* SessionAffinity holds the flows the switch learns for Services with
+     * ClientIP affinity.  ServiceLB only looks things up in it, by
+     * resubmit: no packet walks through it, and a miss does nothing. */
+    ADD(ft, TABLE_SESSION_AFFINITY, 0, "actions=drop");
 
     for (size_t i = 0; i < ARRAY_SIZE(pass_through); i++) {
         ADD(ft, pass_through[i].table, 0, "actions=goto_table:%s",

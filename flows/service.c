@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 
+#include "flows/cookie.h"
 #include "flows/fields.h"
 #include "flows/flow-table.h"
 #include "flows/pipeline.h"
@@ -19,6 +20,26 @@ ip_proto_name(uint8_t ip_proto)
             : ip_proto == IPPROTO_SCTP ? "sctp" : "?");
 }
 
+
+/* The learn action of a bucket of a Service port with ClientIP affinity:
+ * the client's next new connections to the same VIP, protocol and port
+ * load the same endpoint, until the timeout passes without one. */
+static void
+put_learn(struct ds *s, const struct service_port *sp)
+{
+    const char *l4 = sp->ip_proto == IPPROTO_TCP ? "TCP" : "UDP";
+    uint32_t timeout = MIN(sp->affinity_timeout,
+                           SERVICE_AFFINITY_MAX_TIMEOUT);
+    ds_put_format(s, "learn(table=%d,idle_timeout=%"PRIu32",priority=200,"
+                  "cookie=%#"PRIx64",eth_type=0x800,nw_proto=%d,"
+                  "NXM_OF_IP_SRC[],NXM_OF_IP_DST[],NXM_OF_%s_DST[],"
+                  "load:"F_EP_IP_NXM"->"F_EP_IP_NXM","
+                  "load:"F_EP_PORT_NXM"->"F_EP_PORT_NXM","
+                  "load:1->"F_AFFINITY_HIT_NXM"),",
+                  TABLE_SESSION_AFFINITY, timeout,
+                  cookie_make(0, COOKIE_AFFINITY, sp->group_id),
+                  sp->ip_proto, l4);
+}
 
 /* The select group of 'sp': one bucket per endpoint.
  *
@@ -37,12 +58,55 @@ add_group(struct flow_table *ft, const char *owner,
         const struct service_endpoint *ep = &sp->endpoints[i];
         ds_put_format(&spec, ",bucket=bucket_id:%"PRIuSIZE",actions="
                       "load:%#"PRIx32"->"F_EP_IP_NXM",load:%"PRIu16"->"
-                      F_EP_PORT_NXM",resubmit(,%d)", i, ipaddr_ipv4_host(&ep->ip),
-                      ep->port, TABLE_ENDPOINT_DNAT);
+                      F_EP_PORT_NXM",", i, ipaddr_ipv4_host(&ep->ip),
+                      ep->port);
+        if (sp->affinity_timeout) {
+            ds_put_format(&spec, "load:1->"F_AFFINITY_PICKED_NXM
+                          ",resubmit(,%d)", TABLE_SERVICE_LB);
+        } else {
+            ds_put_format(&spec, "resubmit(,%d)", TABLE_ENDPOINT_DNAT);
+        }
     }
     char *error = flow_table_add_group(ft, owner, COOKIE_SERVICE,
                                        sp->group_id, "%s", ds_cstr(&spec));
     ds_destroy(&spec);
+    return error;
+}
+
+/* The ServiceLB flows of port 'sp' with endpoints and ClientIP affinity on
+ * 'vip' ("IP"), besides the first pass's, which looks the client up and
+ * comes back: a hit on an endpoint of this port goes to EndpointDNAT, a
+ * miss (or a learned endpoint this port no longer has) to the group, whose
+ * bucket comes back a third time to learn the endpoint it picked. */
+static char *
+add_affinity_flows(struct flow_table *ft, const char *owner,
+                   const struct service_port *sp, const char *vip)
+{
+    const char *proto = ip_proto_name(sp->ip_proto);
+    struct ds learn = DS_EMPTY_INITIALIZER;
+    put_learn(&learn, sp);
+    char *error = flow_table_add(
+        ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 215,
+        "%s,nw_dst=%s,tp_dst=%"PRIu16","F_EP_PORT"=%#x/%#x "
+        "actions=%sresubmit(,%d)", proto, vip, sp->port, AFFINITY_PICKED_BIT,
+        AFFINITY_PICKED_BIT, ds_cstr(&learn), TABLE_ENDPOINT_DNAT);
+    ds_destroy(&learn);
+    error = error ? error : flow_table_add(
+        ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 205,
+        "%s,nw_dst=%s,tp_dst=%"PRIu16","F_EP_PORT"=%#x/%#x "
+        "actions=group:%"PRIu32, proto, vip, sp->port, AFFINITY_LOOKUP_BIT,
+        AFFINITY_LOOKUP_BIT, sp->group_id);
+    for (size_t i = 0; !error && i < sp->n_endpoints; i++) {
+        const struct service_endpoint *ep = &sp->endpoints[i];
+        error = flow_table_add(
+            ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 210,
+            "%s,nw_dst=%s,tp_dst=%"PRIu16","F_EP_IP"=%#"PRIx32","
+            F_EP_PORT"=%#"PRIx32"/%#x actions=resubmit(,%d)", proto, vip,
+            sp->port, ipaddr_ipv4_host(&ep->ip),
+            AFFINITY_LOOKUP_BIT | AFFINITY_HIT_BIT | ep->port,
+            AFFINITY_LOOKUP_BIT | AFFINITY_HIT_BIT | 0xffff,
+            TABLE_ENDPOINT_DNAT);
+    }
     return error;
 }
 
@@ -58,21 +122,34 @@ service_flows_add(struct flow_table *ft, const char *owner,
     char *error = NULL;
     for (size_t p = 0; !error && p < svc->n_ports; p++) {
         const struct service_port *sp = &svc->ports[p];
-        char actions[64];
-        if (sp->n_endpoints) {
-            error = add_group(ft, owner, sp);
-            snprintf(actions, sizeof actions, "group:%"PRIu32, sp->group_id);
-        } else {
+        bool affinity = sp->n_endpoints && sp->affinity_timeout;
+        char actions[128];
+        if (!sp->n_endpoints && sp->drop_without_endpoints) {
+            snprintf(actions, sizeof actions, "drop");
+        } else if (!sp->n_endpoints) {
             snprintf(actions, sizeof actions, "meter:%"PRIu32",controller",
                      svc->reject_meter);
+        } else if (affinity) {
+            snprintf(actions, sizeof actions, "load:1->"F_AFFINITY_LOOKUP_NXM
+                     ",resubmit(,%d),resubmit(,%d)", TABLE_SESSION_AFFINITY,
+                     TABLE_SERVICE_LB);
+        } else {
+            snprintf(actions, sizeof actions, "group:%"PRIu32, sp->group_id);
+        }
+        if (sp->n_endpoints) {
+            error = add_group(ft, owner, sp);
         }
         for (size_t v = 0; !error && v < svc->n_vips; v++) {
             char vip[IPADDR_STRLEN];
+            ipaddr_format(&svc->vips[v], vip);
             error = flow_table_add(
                 ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 200,
                 "ct_state=+new+trk,%s,nw_dst=%s,tp_dst=%"PRIu16
-                " actions=%s", ip_proto_name(sp->ip_proto),
-                ipaddr_format(&svc->vips[v], vip), sp->port, actions);
+                " actions=%s", ip_proto_name(sp->ip_proto), vip, sp->port,
+                actions);
+            if (!error && affinity) {
+                error = add_affinity_flows(ft, owner, sp, vip);
+            }
         }
     }
     if (error) {

@@ -13,6 +13,14 @@
  * connection to a Service port without endpoints goes to the agent
  * (through a meter), which refuses it (flows/reject.h).
  *
+ * With ClientIP session affinity the new connection first looks up the
+ * client in SessionAffinity, where the group's bucket has made the switch
+ * learn (client, VIP, protocol, port) -> endpoint (on a third pass through
+ * ServiceLB, as a bucket cannot learn), with the affinity
+ * timeout as idle timeout; a hit whose endpoint is still one of this
+ * Service port's goes straight to EndpointDNAT, anything else to the group,
+ * which learns again.
+ *
  * The EndpointDNAT flow of an endpoint (protocol, IP, port) is shared by
  * every Service port that reaches it, so it has an owner of its own
  * ("endpoint/tcp/10.244.1.5:8080"); the caller counts its users.
@@ -40,6 +48,11 @@ struct service_port {
     uint32_t group_id;
     const struct service_endpoint *endpoints;
     size_t n_endpoints;
+    uint32_t affinity_timeout;   /* ClientIP affinity: seconds; 0 = none. */
+    bool drop_without_endpoints; /* No endpoints: drop new connections
+                                  * instead of refusing them (a Local
+                                  * traffic policy with endpoints on other
+                                  * nodes only, as kube-proxy does). */
 };
 
 struct service_net {
@@ -55,6 +68,10 @@ struct service_net {
  * that a flood cannot starve the agent (packets per second). */
 #define SERVICE_REJECT_METER 1
 #define SERVICE_REJECT_RATE 200
+
+/* OpenFlow timeouts have 16 bits: a longer ClientIP affinity timeout is
+ * cut to this many seconds (about 18.2 hours; the API allows 86400). */
+#define SERVICE_AFFINITY_MAX_TIMEOUT 65535
 
 char *service_flows_add(struct flow_table *, const char *owner,
                         const struct service_net *) OVS_WARN_UNUSED_RESULT;

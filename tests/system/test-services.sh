@@ -138,6 +138,82 @@ check "the node reaches the ClusterIP (--service-cidr)" within 5 sh -c \
 check "another node reaches it too" within 5 sh -c \
     "[ -n \"\$('$testbed' exec node2 timeout 3 nc -w 2 $vip 80 </dev/null)\" ]"
 
+# ClientIP session affinity (learn flows): one client keeps its endpoint;
+# switched off it spreads again; a short timeout expires; a learned endpoint
+# that goes away is replaced.
+affinity() {   # SERVICE JSON-AFFINITY-PATCH
+    tb kubectl patch service "$1" -p "$2" >/dev/null
+}
+learned() {    # NODE: the number of learned affinity flows
+    tb exec "$1" ovs-ofctl -O OpenFlow15 dump-flows br-int \
+        table=SessionAffinity | grep -c "cookie=0x7"
+}
+affinity web '{"spec":{"sessionAffinity":"ClientIP"}}'
+check "services/list shows the affinity" within 10 sh -c \
+    "'$testbed' exec node1 ovs-appctl -t tendril-agent services/list \
+     | grep -q 'affinity ClientIP 10800 s'"
+out=$(answers tcp "$vip" 80 10)
+echo "# TCP answers with affinity: $out"
+check "with ClientIP affinity one endpoint answers every TCP connection" \
+    test "$(wc -w <<<"$out")" = 1
+out=$(answers udp "$vip" 80 10)
+echo "# UDP answers with affinity: $out"
+check "and every UDP request" test "$(wc -w <<<"$out")" = 1
+check "the switch learned the client's endpoint" \
+    test "$(learned node1)" -ge 2
+affinity web '{"spec":{"sessionAffinity":"None"}}'
+within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+    services/list | grep -q 'affinity None'" >/dev/null
+out=$(answers tcp "$vip" 80 20)
+echo "# TCP answers with affinity off: $out"
+check "switched off, both endpoints answer again" test "$out" = "web1 web2 "
+affinity web '{"spec":{"sessionAffinity":"ClientIP",
+  "sessionAffinityConfig":{"clientIP":{"timeoutSeconds":2}}}}'
+within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+    services/list | grep -q 'affinity ClientIP 2 s'" >/dev/null
+tb exec node1 ovs-ofctl -O OpenFlow15 del-flows br-int \
+    "table=SessionAffinity,cookie=0x70000000000/0xff0000000000"
+out=$(answers tcp "$vip" 80 5)
+check "a 2 s timeout: sticky at first" test "$(wc -w <<<"$out")" = 1
+sleep 4
+check "and forgotten after 2 s without a new connection" \
+    test "$(learned node1)" = 0
+affinity web '{"spec":{"sessionAffinity":"None"}}'
+
+sticky_replaced() {
+    tb pod create default/s1 --node node2 --labels app=sticky >/dev/null \
+        || return 1
+    serve s1
+    tb kubectl create -f - >/dev/null <<'EOF2' || return 1
+apiVersion: v1
+kind: Service
+metadata: {name: sticky, namespace: default}
+spec:
+  selector: {app: sticky}
+  sessionAffinity: ClientIP
+  ports: [{name: t, port: 80, targetPort: 8080, protocol: TCP}]
+EOF2
+    within 10 endpoints_listed sticky 1 || return 1
+    local svip out
+    svip=$(tb kubectl get service sticky -o jsonpath='{.spec.clusterIP}')
+    within 5 sh -c "[ -n \"\$('$testbed' exec default/client timeout 3 \
+        nc -w 2 $svip 80 </dev/null)\" ]" || return 1
+    tb pod create default/s2 --node node1 --labels app=sticky >/dev/null \
+        || return 1
+    serve s2
+    within 10 endpoints_listed sticky 2 || return 1
+    out=$(answers tcp "$svip" 80 10)
+    echo "# with a second endpoint: $out"
+    [[ $out == "s1 " ]] || return 1
+    tb pod delete default/s1 >/dev/null || return 1
+    within 10 endpoints_listed sticky 1 || return 1
+    out=$(answers tcp "$svip" 80 5)
+    echo "# after the learned endpoint went: $out"
+    [[ $out == "s2 " ]]
+}
+check "an affinity client keeps its endpoint when another is added, and \
+moves when it goes" sticky_replaced
+
 # A Service without a selector, with a hand-made EndpointSlice for web1;
 # a connection through its ClusterIP survives a restart of the client
 # node's agent: 60 lines, one every 0.1 s, all arrive.

@@ -1000,6 +1000,43 @@ test_service_golden(void **state)
     flow_table_destroy(&ft);
 }
 
+/* ClientIP affinity: the first pass looks the client up, the second
+ * goes to a learned endpoint that this port still has or to the group,
+ * whose buckets learn; a timeout above OpenFlow's 16 bits is cut.  A Local
+ * traffic policy with endpoints elsewhere only drops. */
+static void
+test_service_affinity_golden(void **state)
+{
+    struct flow_table ft;
+    flow_table_init(&ft);
+    struct ipaddr vip;
+    ok(ipaddr_parse("10.96.0.11", &vip));
+    struct service_endpoint eps[2] = { { .port = 8080 }, { .port = 8081 } };
+    ok(ipaddr_parse("10.244.1.5", &eps[0].ip));
+    ok(ipaddr_parse("10.244.2.7", &eps[1].ip));
+    struct service_port ports[] = {
+        { .ip_proto = IPPROTO_TCP, .port = 80, .group_id = 21,
+          .endpoints = eps, .n_endpoints = 2, .affinity_timeout = 10800 },
+        { .ip_proto = IPPROTO_UDP, .port = 53, .group_id = 22,
+          .endpoints = &eps[1], .n_endpoints = 1,
+          .affinity_timeout = 86400 },
+        { .ip_proto = IPPROTO_TCP, .port = 81, .group_id = 23,
+          .affinity_timeout = 30, .drop_without_endpoints = true },
+    };
+    struct service_net svc = {
+        .vips = &vip, .n_vips = 1, .ports = ports, .n_ports = 3,
+        .reject_meter = SERVICE_REJECT_METER,
+    };
+    ok(service_flows_add(&ft, "service/default/sticky", &svc));
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_dump(&ft, NULL, true, &s);
+    check_golden("service-affinity.txt", ds_cstr(&s));
+    ds_destroy(&s);
+    flow_table_remove_owner(&ft, "service/default/sticky");
+    assert_int_equal(flow_table_count(&ft), 0);
+    flow_table_destroy(&ft);
+}
+
 /* Builds an Ethernet + IPv4 frame from 10.244.1.5 to 10.96.0.10 with
  * 'l4' ('len' bytes) of protocol 'proto'. */
 static size_t
@@ -1105,6 +1142,7 @@ main(void)
         cmocka_unit_test(test_pod_golden),
         cmocka_unit_test(test_peer_golden),
         cmocka_unit_test(test_service_golden),
+        cmocka_unit_test(test_service_affinity_golden),
         cmocka_unit_test(test_reject),
     };
     return cmocka_run_group_tests_name("flows", tests, NULL, NULL);
