@@ -11,6 +11,8 @@ agent_libtendril_agent_a_SOURCES = \
 	agent/gateway.c agent/gateway.h \
 	agent/inspect.c \
 	agent/k8s-format.c agent/k8s-format.h \
+	agent/healthcheck.c agent/healthcheck.h \
+	agent/nodeport.c agent/nodeport.h \
 	agent/nodes.c \
 	agent/pod-cidr.c agent/pod-cidr.h \
 	agent/pods.c \
@@ -25,4 +27,4 @@ sbin_PROGRAMS += agent/tendril-agent
 agent_tendril_agent_SOURCES = agent/main.c
 agent_tendril_agent_LDADD = agent/libtendril-agent.a \
 	flows/libtendril-flows.a ovsdb/libtendril-ovsdb.a lib/libtendril.a \
-	$(OVS_LIBS) $(JANSSON_LIBS) $(CURL_LIBS)
+	$(OVS_LIBS) $(JANSSON_LIBS) $(CURL_LIBS) $(NFTABLES_LIBS) $(MHD_LIBS)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "openvswitch/dynamic-string.h"
 #include "util.h"
 
 #define DEFAULT_RUNDIR "/var/run/openvswitch"
@@ -35,6 +36,7 @@ agent_config_destroy(struct agent_config *c)
     free(c->bridge);
     free(c->datapath_type);
     free(c->tunnel_type);
+    free(c->nodeport_addresses);
     free(c->cni_socket);
     free(c->state_dir);
 }
@@ -51,6 +53,7 @@ agent_config_clone(struct agent_config *dst, const struct agent_config *src)
     dst->bridge = nullable_xstrdup(src->bridge);
     dst->datapath_type = nullable_xstrdup(src->datapath_type);
     dst->tunnel_type = nullable_xstrdup(src->tunnel_type);
+    dst->nodeport_addresses = nullable_xstrdup(src->nodeport_addresses);
     dst->cni_socket = nullable_xstrdup(src->cni_socket);
     dst->state_dir = nullable_xstrdup(src->state_dir);
 }
@@ -100,6 +103,36 @@ agent_config_set(struct agent_config *c, const char *field, const char *value)
             return xasprintf("encap-mode: \"%s\" is not encap or noEncap",
                              value);
         }
+        return NULL;
+    }
+    if (!strcmp(field, "nodeport-addresses")) {
+        /* Each a CIDR, checked here, so that nftables never sees bad
+         * text. */
+        char *copy = xstrdup(value), *save = NULL;
+        struct ds norm = DS_EMPTY_INITIALIZER;
+        for (char *tok = strtok_r(copy, ", ", &save); tok;
+             tok = strtok_r(NULL, ", ", &save)) {
+            struct cidr cidr;
+            char *error = cidr_parse(tok, &cidr);
+            if (!error && cidr.addr.family != AF_INET) {
+                error = xstrdup("only IPv4 is supported");
+            }
+            if (error) {
+                char *msg = xasprintf("nodeport-addresses: \"%s\": %s", tok,
+                                      error);
+                free(error);
+                free(copy);
+                ds_destroy(&norm);
+                return msg;
+            }
+            char s[CIDR_STRLEN];
+            ds_put_format(&norm, "%s%s", norm.length ? ", " : "",
+                          cidr_format(&cidr, s));
+        }
+        free(copy);
+        free(c->nodeport_addresses);
+        c->nodeport_addresses = norm.length ? ds_steal_cstr(&norm) : NULL;
+        ds_destroy(&norm);
         return NULL;
     }
     if (!strcmp(field, "proxy")) {

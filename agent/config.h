@@ -35,6 +35,8 @@ struct agent_config {
     bool has_service_cidr;
     struct cidr service_cidr;    /* --service-cidr: the node reaches
                                   * clusterIPs in it through br-int. */
+    char *nodeport_addresses;    /* --nodeport-addresses: CIDRs, comma-
+                                  * separated; NULL: every node address. */
     bool proxy_none;             /* --proxy=none: Services are left to
                                   * kube-proxy (or another proxy). */
 };

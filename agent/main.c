@@ -215,7 +215,11 @@ usage(void)
            "(default: 10000)\n"
            "  --proxy=MODE            tendril: load-balance Services in "
            "br-int (default);\n"
-           "                          none: leave them to kube-proxy\n",
+           "                          none: leave them to kube-proxy\n"
+           "  --nodeport-addresses=CIDR[,CIDR]  node addresses that serve "
+           "NodePorts\n"
+           "                          (default: every address but "
+           "loopback)\n",
            program_name, program_name);
     daemon_usage();
     vlog_usage();
@@ -242,6 +246,7 @@ parse_options(int argc, char *argv[], struct agent_config *cfg,
         "node-name", "kubeconfig", "ovsdb", "ovs-rundir", "bridge",
         "datapath-type", "tunnel-type", "encap-mode", "mtu", "cni-socket",
         "state-dir", "pod-cidr", "service-cidr", "cni-timeout-ms", "proxy",
+        "nodeport-addresses",
     };
     struct option long_options[ARRAY_SIZE(fields) + 32];
     size_t n = 0;

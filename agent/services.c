@@ -7,6 +7,7 @@
  * EndpointDNAT flow is counted by the Service ports that use it. */
 #include "ovs-config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include "agent/config.h"
 #include "agent/feature.h"
 #include "agent/k8s-cache.h"
+#include "agent/healthcheck.h"
+#include "agent/nodeport.h"
 #include "agent/service-refs.h"
 #include "flow.h"
 #include "flows/cookie.h"
@@ -56,6 +59,11 @@ struct rendered_service {
     char *skipped;               /* Why it has no flows, or NULL. */
     struct ds detail;            /* Its addresses, ports and endpoints, for
                                   * services/list. */
+    struct sset node_ports;      /* "tcp/30080": its NodePorts. */
+    struct sset ext_ips;         /* Its external addresses, routed through
+                                  * the gateway. */
+    uint16_t health_port;        /* Its health-check NodePort, or 0. */
+    size_t n_local;              /* Its local endpoints (most of a port). */
 };
 
 struct services_feature {
@@ -71,7 +79,75 @@ struct services_feature {
     const char *node_name;       /* This node (Local traffic policies). */
     bool proxy_none;             /* --proxy=none: no Service flows at all. */
     struct sset warned;          /* What was logged once per Service. */
+    const char *nodeport_addresses;  /* --nodeport-addresses, or NULL. */
+    struct sset ext_routes;      /* External addresses routed through the
+                                  * gateway. */
+    bool node_ports_changed;     /* The nftables table is out of date. */
+    char *nft_applied;           /* The script last applied, or NULL. */
+    bool node_vip_routed;        /* SERVICE_NODEPORT_VIP's route, ARP. */
+    struct healthchecks *healthchecks;
 };
+
+#define SERVICE_NODEPORT_OWNER "service-nodeport"
+
+/* Routes 'ip' on-link through the gateway, or removes that route. */
+static void
+route_through_gateway(const char *ip, bool add)
+{
+    struct link_ns *ns = NULL;
+    struct link_info gw;
+    struct link_route route = { .ifindex = 0 };
+    char *prefix = xasprintf("%s/32", ip);
+    char *parse_error = cidr_parse(prefix, &route.dst);
+    free(prefix);
+    int err = parse_error ? EINVAL : link_ns_open(-1, &ns);
+    free(parse_error);
+    if (!err) {
+        err = link_get(ns, GW_PORT_NAME, &gw);
+    }
+    if (!err) {
+        route.ifindex = gw.ifindex;
+        err = add ? link_route_replace(ns, &route)
+                  : link_route_del(ns, &route);
+    }
+    if (err && (add || err != ESRCH)) {
+        char *msg = ns ? link_ns_strerror(ns, err)
+                       : xstrdup(ovs_strerror(err));
+        VLOG_WARN("external address %s: %s route through %s: %s", ip,
+                  add ? "cannot add the" : "cannot remove the", GW_PORT_NAME,
+                  msg);
+        free(msg);
+    }
+    link_ns_close(ns);
+}
+
+/* Routes every external address of every Service through the gateway,
+ * and removes the routes of those no Service has any more. */
+static void
+sync_ext_routes(struct services_feature *f)
+{
+    struct sset want = SSET_INITIALIZER(&want);
+    const struct rendered_service *r;
+    HMAP_FOR_EACH (r, node, &f->services) {
+        const char *ip;
+        SSET_FOR_EACH (ip, &r->ext_ips) {
+            sset_add(&want, ip);
+        }
+    }
+    const char *ip;
+    SSET_FOR_EACH (ip, &want) {
+        if (!sset_contains(&f->ext_routes, ip)) {
+            route_through_gateway(ip, true);
+        }
+    }
+    SSET_FOR_EACH (ip, &f->ext_routes) {
+        if (!sset_contains(&want, ip)) {
+            route_through_gateway(ip, false);
+        }
+    }
+    sset_swap(&want, &f->ext_routes);
+    sset_destroy(&want);
+}
 
 #define SERVICE_CIDR_OWNER "service-cidr"
 #define SERVICE_REJECT_OWNER "service-reject"
@@ -161,6 +237,9 @@ withdraw(struct services_feature *f, struct flow_table *ft,
     free(r->owner);
     free(r->skipped);
     ds_destroy(&r->detail);
+    sset_destroy(&r->ext_ips);
+    f->node_ports_changed |= !sset_is_empty(&r->node_ports);
+    sset_destroy(&r->node_ports);
     free(r);
 }
 
@@ -387,17 +466,50 @@ render(struct services_feature *f, struct flow_table *ft,
                   policy_name(svc->external_traffic_policy),
                   policy_name(svc->internal_traffic_policy));
 
+    /* External addresses: externalIPs and load-balancer IPs (IPv4), and
+     * the node ports of NodePort and LoadBalancer Services. */
+    size_t n_ext = svc->n_external_ips + svc->n_lb_ips, n_ext_ips = 0;
+    struct ipaddr *ext_ips = xmalloc((n_ext + 1) * sizeof *ext_ips);
+    for (size_t i = 0; i < n_ext; i++) {
+        const struct ipaddr *ip = (i < svc->n_external_ips
+                                   ? &svc->external_ips[i]
+                                   : &svc->lb_ips[i - svc->n_external_ips]);
+        char s_ip[IPADDR_STRLEN];
+        ipaddr_format(ip, s_ip);
+        if (ip->family == AF_INET && sset_add(&r->ext_ips, s_ip)) {
+            ext_ips[n_ext_ips++] = *ip;
+        }
+    }
+    if (n_ext_ips) {
+        ds_put_cstr(d, "  external addresses:");
+        const char *ip;
+        SSET_FOR_EACH (ip, &r->ext_ips) {
+            ds_put_format(d, " %s", ip);
+        }
+        ds_put_cstr(d, "\n");
+    }
+    bool node_ports = (svc->type == K8S_SERVICE_NODE_PORT
+                       || svc->type == K8S_SERVICE_LOAD_BALANCER);
+    bool external_local
+        = svc->external_traffic_policy == K8S_TRAFFIC_POLICY_LOCAL;
+
     struct k8s_object_list slices;
     k8s_cache_service_slices(f->cache, svc->obj.namespace, svc->obj.name,
                              &slices);
     struct service_port *ports = xcalloc(svc->n_ports + 1, sizeof *ports);
-    size_t n_ports = 0;
+    struct service_endpoint **lists = xcalloc(2 * svc->n_ports + 1,
+                                              sizeof *lists);
+    size_t n_ports = 0, n_lists = 0;
     for (size_t i = 0; i < svc->n_ports; i++) {
         const struct k8s_service_port *sp = &svc->ports[i];
         uint8_t proto = ip_proto(sp->protocol);
         ds_put_format(d, "  %s/%"PRIu16, ip_proto_name(proto), sp->port);
         if (sp->name[0]) {
             ds_put_format(d, " (%s)", sp->name);
+        }
+        uint16_t node_port = node_ports ? sp->node_port : 0;
+        if (node_port) {
+            ds_put_format(d, " nodePort %"PRIu16, node_port);
         }
         if (sp->protocol == K8S_PROTO_SCTP) {
             /* The userspace datapath has no SCTP conntrack. */
@@ -406,65 +518,111 @@ render(struct services_feature *f, struct flow_table *ft,
             ds_put_cstr(d, ": not load-balanced (SCTP)\n");
             continue;
         }
-        struct service_endpoint *eps = NULL;
-        size_t n = 0;
-        bool terminating = port_endpoints(&slices, sp,
-                                          internal_local ? f->node_name
-                                                         : NULL, &eps, &n);
-        bool none_local = false;
-        if (!n && internal_local) {
-            /* Endpoints elsewhere only: kube-proxy drops, not refuses. */
-            struct service_endpoint *any = NULL;
-            size_t n_any = 0;
-            port_endpoints(&slices, sp, NULL, &any, &n_any);
-            none_local = n_any > 0;
-            free(any);
-        }
+        /* Every endpoint, and this node's only. */
+        struct service_endpoint *all = NULL, *local = NULL;
+        size_t n_all = 0, n_local = 0;
+        bool terminating = port_endpoints(&slices, sp, NULL, &all, &n_all);
+        bool local_terminating = port_endpoints(&slices, sp, f->node_name,
+                                                &local, &n_local);
+        lists[n_lists++] = all;
+        lists[n_lists++] = local;
+        r->n_local = MAX(r->n_local, n_local);
+
         char *gkey = xasprintf("%s:%s/%s", r->key, sp->name,
                                ip_proto_name(proto));
-        ports[n_ports] = (struct service_port) {
+        char *lkey = xasprintf("%s/local", gkey);
+        bool ext = n_ext_ips || node_port;
+        uint32_t gid_all = 0, gid_local = 0;
+        if (!internal_local || (ext && !external_local)) {
+            gid_all = service_refs_group_id(&f->refs, gkey);
+            sset_add(&r->group_keys, gkey);
+        }
+        if (internal_local || (ext && external_local)) {
+            gid_local = service_refs_group_id(&f->refs, lkey);
+            sset_add(&r->group_keys, lkey);
+        }
+        free(gkey);
+        free(lkey);
+        struct service_port *p = &ports[n_ports];
+        *p = (struct service_port) {
             .ip_proto = proto,
             .port = sp->port,
-            .group_id = service_refs_group_id(&f->refs, gkey),
-            .endpoints = eps,
-            .n_endpoints = n,
+            .group_id = internal_local ? gid_local : gid_all,
+            .endpoints = internal_local ? local : all,
+            .n_endpoints = internal_local ? n_local : n_all,
             .affinity_timeout = affinity,
-            .drop_without_endpoints = none_local,
+            /* Endpoints elsewhere only: kube-proxy drops, not refuses. */
+            .drop_without_endpoints = internal_local && n_all,
+            .node_port = node_port,
+            .ext_group_id = external_local ? gid_local : gid_all,
+            .ext_endpoints = external_local ? local : all,
+            .n_ext_endpoints = external_local ? n_local : n_all,
+            .ext_drop_without_endpoints = external_local && n_all,
+            .ext_snat = !external_local,
         };
-        sset_add_and_free(&r->group_keys, gkey);
-        ds_put_format(d, " group %"PRIu32":", ports[n_ports].group_id);
-        for (size_t j = 0; j < n; j++) {
+        if (node_port) {
+            sset_add_and_free(&r->node_ports, xasprintf(
+                                  "%s/%"PRIu16, ip_proto_name(proto),
+                                  node_port));
+        }
+        ds_put_format(d, " group %"PRIu32":", p->group_id);
+        bool term = internal_local ? local_terminating : terminating;
+        for (size_t j = 0; j < p->n_endpoints; j++) {
             char ip[IPADDR_STRLEN];
             ds_put_format(d, " %s:%"PRIu16" %s",
-                          ipaddr_format(&eps[j].ip, ip), eps[j].port,
-                          terminating ? "serving-terminating" : "ready");
-            service_refs_ref_endpoint(&f->refs, ft, proto, &eps[j],
+                          ipaddr_format(&p->endpoints[j].ip, ip),
+                          p->endpoints[j].port,
+                          term ? "serving-terminating" : "ready");
+        }
+        ds_put_cstr(d, (p->n_endpoints ? "\n"
+                        : p->drop_without_endpoints
+                        ? " none on this node (dropped)\n"
+                        : " none (refused)\n"));
+        if (ext && p->ext_group_id != p->group_id) {
+            ds_put_format(d, "    external: group %"PRIu32", %"PRIuSIZE
+                          " %s endpoints%s\n", p->ext_group_id,
+                          p->n_ext_endpoints,
+                          external_local ? "local" : "cluster",
+                          (!p->n_ext_endpoints && p->ext_drop_without_endpoints
+                           ? " (dropped)" : ""));
+        }
+        /* Both lists' endpoints get their EndpointDNAT flow. */
+        for (size_t j = 0; j < n_all; j++) {
+            service_refs_ref_endpoint(&f->refs, ft, proto, &all[j],
                                       &r->endpoints);
         }
-        ds_put_cstr(d, (n ? "\n"
-                        : none_local ? " none on this node (dropped)\n"
-                        : " none (refused)\n"));
         if (proto == IPPROTO_UDP) {
-            note_udp_paths(r, vips, n_vips, sp->port, eps, n);
+            note_udp_paths(r, vips, n_vips, sp->port, p->endpoints,
+                           p->n_endpoints);
         }
-        r->n_endpoints += n;
-        r->n_ports += n > 0;
+        r->n_endpoints += p->n_endpoints;
+        r->n_ports += p->n_endpoints > 0;
         n_ports++;
+    }
+    f->node_ports_changed |= !sset_is_empty(&r->node_ports);
+    if (svc->type == K8S_SERVICE_LOAD_BALANCER && external_local) {
+        r->health_port = svc->health_check_node_port;
     }
 
     struct service_net net = {
         .vips = vips, .n_vips = n_vips, .ports = ports, .n_ports = n_ports,
+        .ext_ips = ext_ips, .n_ext_ips = n_ext_ips,
+        .has_node_vip = f->node_vip_routed,
         .reject_meter = SERVICE_REJECT_METER,
     };
+    char *vip_error = ipaddr_parse(SERVICE_NODEPORT_VIP, &net.node_vip);
+    ovs_assert(!vip_error);
     char *error = service_flows_add(ft, r->owner, &net);
     if (error) {
         VLOG_ERR("%s", error);
         r->skipped = error;
     }
-    for (size_t i = 0; i < n_ports; i++) {
-        free(CONST_CAST(struct service_endpoint *, ports[i].endpoints));
+    for (size_t i = 0; i < n_lists; i++) {
+        free(lists[i]);
     }
+    free(lists);
     free(ports);
+    free(ext_ips);
     free(vips);
     k8s_object_list_destroy(&slices);
 }
@@ -498,6 +656,8 @@ update_service(struct services_feature *f, struct flow_table *ft,
         sset_init(&r->udp_paths);
         sset_init(&r->udp_ports);
         ds_init(&r->detail);
+        sset_init(&r->node_ports);
+        sset_init(&r->ext_ips);
         hmap_insert(&f->services, &r->node, hash_string(key, 0));
 
         const struct k8s_service *svc = k8s_service_cast(obj);
@@ -508,6 +668,9 @@ update_service(struct services_feature *f, struct flow_table *ft,
             render(f, ft, r, svc);
         }
     }
+    /* Set after the new rendering, so that the server keeps its port. */
+    healthchecks_set(f->healthchecks, key, r ? r->health_port : 0,
+                     r ? r->n_local : 0);
     flush_udp_changes(ft, &old_paths, &old_ports, r, f->steady);
     sset_destroy(&old_paths);
     sset_destroy(&old_ports);
@@ -522,6 +685,9 @@ services_create(const struct feature_ctx *ctx)
     f->proxy_none = ctx->cfg->proxy_none;
     f->cache = f->proxy_none ? NULL : ctx->cache;
     f->node_name = ctx->cfg->node_name;
+    f->nodeport_addresses = ctx->cfg->nodeport_addresses;
+    sset_init(&f->ext_routes);
+    f->healthchecks = healthchecks_create();
     sset_init(&f->dirty);
     sset_init(&f->warned);
     hmap_init(&f->services);
@@ -551,6 +717,9 @@ services_destroy(void *f_)
     service_refs_destroy(&f->refs);
     sset_destroy(&f->dirty);
     sset_destroy(&f->warned);
+    sset_destroy(&f->ext_routes);
+    healthchecks_destroy(f->healthchecks);
+    free(f->nft_applied);
     free(f);
 }
 
@@ -602,6 +771,74 @@ route_service_cidr(struct services_feature *f, const struct feature_ctx *ctx,
     }
 }
 
+/* NodePorts: the route and ARP answer for SERVICE_NODEPORT_VIP, once the
+ * gateway is up (a node change tries again). */
+static void
+route_node_vip(struct services_feature *f, const struct feature_ctx *ctx,
+               struct flow_table *ft)
+{
+    if (!ctx->gateway_configured || (f->node_vip_routed
+                                     && !ctx->node_changed)) {
+        return;
+    }
+    struct ipaddr vip;
+    char *error = ipaddr_parse(SERVICE_NODEPORT_VIP, &vip);
+    ovs_assert(!error);
+    flow_table_remove_owner(ft, SERVICE_NODEPORT_OWNER);
+    error = service_address_arp_add(ft, SERVICE_NODEPORT_OWNER, &vip);
+    if (error) {
+        VLOG_FATAL("%s", error);    /* A bug: a constant flow. */
+    }
+    bool had = f->node_vip_routed;
+    f->node_vip_routed = true;
+    route_through_gateway(SERVICE_NODEPORT_VIP, true);
+    if (!had) {
+        /* Every Service again, now with its node ports. */
+        struct rendered_service *r;
+        HMAP_FOR_EACH (r, node, &f->services) {
+            sset_add(&f->dirty, r->key);
+        }
+    }
+}
+
+/* Brings the nftables table of NodePorts up to date with the node ports of
+ * every Service. */
+static void
+sync_node_ports(struct services_feature *f)
+{
+    if (!f->node_ports_changed || !f->node_vip_routed) {
+        return;
+    }
+    f->node_ports_changed = false;
+    struct sset ports = SSET_INITIALIZER(&ports);
+    const struct rendered_service *r;
+    HMAP_FOR_EACH (r, node, &f->services) {
+        const char *p;
+        SSET_FOR_EACH (p, &r->node_ports) {
+            sset_add(&ports, p);
+        }
+    }
+    char *script = nodeport_ruleset(&ports, f->nodeport_addresses);
+    if (!f->nft_applied || strcmp(script, f->nft_applied)) {
+        char *error = nodeport_run(script);
+        if (error) {
+            VLOG_WARN("NodePorts (%"PRIuSIZE"): %s", sset_count(&ports),
+                      error);
+            free(error);
+            free(script);
+            script = NULL;
+        } else {
+            VLOG_INFO("NodePorts: %"PRIuSIZE" node ports redirected",
+                      sset_count(&ports));
+        }
+        free(f->nft_applied);
+        f->nft_applied = script;
+    } else {
+        free(script);
+    }
+    sset_destroy(&ports);
+}
+
 static void
 services_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
 {
@@ -609,7 +846,17 @@ services_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
     if (!ctx->node_ready || f->proxy_none) {
         return;
     }
+    healthchecks_run(f->healthchecks);
     route_service_cidr(f, ctx, ft);
+    route_node_vip(f, ctx, ft);
+    if (ctx->node_changed && !sset_is_empty(&f->ext_routes)) {
+        /* A new gateway device has none of the routes. */
+        sset_clear(&f->ext_routes);
+        struct rendered_service *r;
+        HMAP_FOR_EACH (r, node, &f->services) {
+            sset_add(&f->dirty, r->key);
+        }
+    }
     if (!f->meter_added) {
         char *error = service_reject_meter_add(ft, SERVICE_REJECT_OWNER);
         if (error) {
@@ -626,6 +873,17 @@ services_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
     }
     sset_clear(&f->dirty);
     f->steady |= ctx->k8s_synced;
+    sync_ext_routes(f);
+    if (ctx->k8s_synced) {
+        sync_node_ports(f);
+    }
+}
+
+static void
+services_wait(void *f_, const struct feature_ctx *ctx OVS_UNUSED)
+{
+    struct services_feature *f = f_;
+    healthchecks_wait(f->healthchecks);
 }
 
 static bool
@@ -696,6 +954,7 @@ const struct feature_class services_feature = {
     .create = services_create,
     .destroy = services_destroy,
     .run = services_run,
+    .wait = services_wait,
     .is_synced = services_is_synced,
     .format = services_format,
     .packet_in = services_packet_in,

@@ -8,10 +8,11 @@ set -eu
 
 packages="build-essential autoconf automake pkg-config python3 git
           openvswitch-source openvswitch-switch
-          libjansson-dev libcurl4-openssl-dev libcmocka-dev"
+          libjansson-dev libcurl4-openssl-dev libcmocka-dev libnftables-dev
+          libmicrohttpd-dev"
 if [ "${1:-}" = --test ]; then
     packages="$packages iproute2 iputils-ping netcat-openbsd procps jq iperf3
-              containernetworking-plugins"
+              containernetworking-plugins nftables"
 fi
 
 missing=

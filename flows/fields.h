@@ -6,6 +6,10 @@
  *   reg0[0..3]    SRC_CLASS: where the packet entered br-int
  *                 (SRC_CLASS_GATEWAY, SRC_CLASS_TUNNEL, SRC_CLASS_POD).
  *   reg0[16]      OUT_PORT_SET: L2ForwardingCalc found the output port.
+ *   reg0[17]      SNAT: a Service connection to be masqueraded to the
+ *                 gateway's address (it came through an external address,
+ *                 NodePort, externalIP or load-balancer IP, with the Cluster
+ *                 traffic policy); EndpointDNAT copies it to ct_mark[5].
  *   reg1          OUT_PORT: the OpenFlow port to output to, valid when
  *                 OUT_PORT_SET.
  *   reg2          scratch: the ARP responder swaps addresses through it.
@@ -21,9 +25,11 @@
  *                 set, which cannot hold a learn action).
  *   ct_mark[0..3] the SRC_CLASS of the packet that created the connection.
  *   ct_mark[4]    CT_MARK_SERVICE: the connection was DNAT'd to an endpoint.
+ *   ct_mark[5]    CT_MARK_SNAT: and is masqueraded (zone CT_SNAT_ZONE).
  *   ct_label      reserved for NetworkPolicy rule ids (audit/metrics).
  *
- * Conntrack zone CT_ZONE holds every connection the pipeline tracks.
+ * Conntrack zone CT_ZONE holds every connection the pipeline tracks;
+ * CT_SNAT_ZONE holds the source translations (masquerade, hairpin).
  */
 #ifndef TENDRIL_FLOWS_FIELDS_H
 #define TENDRIL_FLOWS_FIELDS_H 1
@@ -38,6 +44,9 @@
 /* reg0[16]: the output port is known. */
 #define F_OUT_PORT_SET       "reg0[16]"
 #define OUT_PORT_SET_BIT     0x10000
+
+/* reg0[17]: masquerade this Service connection. */
+#define F_SNAT_NXM           "NXM_NX_REG0[17]"
 
 /* reg1: output port. */
 #define F_OUT_PORT           "reg1"
@@ -64,8 +73,11 @@
 #define CT_MARK_SRC_CLASS_MASK 0xf
 #define CT_MARK_SERVICE        0x10
 #define CT_MARK_SERVICE_BIT    4
+#define CT_MARK_SNAT           0x20
+#define CT_MARK_SNAT_BIT       5
 
 /* The conntrack zone of the pipeline. */
 #define CT_ZONE              65520
+#define CT_SNAT_ZONE         65521
 
 #endif /* flows/fields.h */

@@ -33,7 +33,6 @@ static const struct {
     { TABLE_EGRESS_RULE, TABLE_EGRESS_DEFAULT_RULE },
     { TABLE_EGRESS_DEFAULT_RULE, TABLE_EGRESS_METRIC },
     { TABLE_EGRESS_METRIC, TABLE_L3_FORWARDING },
-    { TABLE_SNAT, TABLE_L2_FORWARDING_CALC },
     { TABLE_INGRESS_RULE, TABLE_INGRESS_DEFAULT_RULE },
     { TABLE_INGRESS_DEFAULT_RULE, TABLE_INGRESS_METRIC },
     { TABLE_INGRESS_METRIC, TABLE_CT_COMMIT },
@@ -68,14 +67,14 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
     /* Classifier: mark where packets come from.  Pods are classified by
      * their own flows (pod_flows_add()); anything else is dropped. */
     ADD(ft, TABLE_CLASSIFIER, 200, "ip,in_port=%"PRIu32" actions="
-        "load:%d->"F_SRC_CLASS",goto_table:ConntrackZone",
+        "load:%d->"F_SRC_CLASS",goto_table:UnSNAT",
         ofp_to_u16(node->gw_ofport), SRC_CLASS_GATEWAY);
     ADD(ft, TABLE_CLASSIFIER, 200, "arp,in_port=%"PRIu32" actions="
         "load:%d->"F_SRC_CLASS",goto_table:ARPResponder",
         ofp_to_u16(node->gw_ofport), SRC_CLASS_GATEWAY);
     if (node->tun_ofport) {
         ADD(ft, TABLE_CLASSIFIER, 200, "ip,in_port=%"PRIu32" actions="
-            "load:%d->"F_SRC_CLASS",goto_table:ConntrackZone",
+            "load:%d->"F_SRC_CLASS",goto_table:UnSNAT",
             ofp_to_u16(node->tun_ofport), SRC_CLASS_TUNNEL);
     }
     ADD(ft, TABLE_CLASSIFIER, 0, "actions=drop");
@@ -100,6 +99,13 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
         return error;
     }
     ADD(ft, TABLE_ARP_RESPONDER, 0, "actions=drop");
+
+    /* UnSNAT: packets to the gateway's address may be replies of
+     * connections masqueraded to it (SNAT), whose translation is undone
+     * first, in the SNAT zone. */
+    ADD(ft, TABLE_UN_SNAT, 200, "ip,nw_dst=%s actions=ct(table=ConntrackZone,"
+        "zone=%d,nat)", gw_ip, CT_SNAT_ZONE);
+    ADD(ft, TABLE_UN_SNAT, 0, "actions=goto_table:ConntrackZone");
 
     /* Conntrack: every IP packet is tracked in one zone, with NAT undone
      * for established connections; established and related ones skip the
@@ -138,10 +144,29 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
     ADD(ft, TABLE_L3_FORWARDING, 10, "ip,reg0=%d/%d actions="
         "set_field:"ETH_ADDR_FMT"->eth_dst,goto_table:L2ForwardingCalc",
         SRC_CLASS_POD, SRC_CLASS_MASK, ETH_ADDR_ARGS(gw_mac));
+    /* Replies of Service connections that came in through the gateway go
+     * back through it, whatever their destination: the node's kernel may
+     * have translated them (NodePort) and must undo that. */
+    ADD(ft, TABLE_L3_FORWARDING, 220, "ct_state=+rpl+trk,ct_mark=%#x/%#x,ip "
+        "actions=set_field:"ETH_ADDR_FMT"->eth_dst,"
+        "goto_table:L2ForwardingCalc", CT_MARK_SERVICE | SRC_CLASS_GATEWAY,
+        CT_MARK_SERVICE | CT_MARK_SRC_CLASS_MASK, ETH_ADDR_ARGS(gw_mac));
     ADD(ft, TABLE_L3_FORWARDING, 0, "actions=drop");
 
     ADD(ft, TABLE_L3_DEC_TTL, 200, "ip actions=dec_ttl,goto_table:SNAT");
     ADD(ft, TABLE_L3_DEC_TTL, 0, "actions=goto_table:SNAT");
+
+    /* SNAT: Service connections marked for it are masqueraded to the
+     * gateway's address, so that replies from an endpoint on another node
+     * come back here; the Service bit keeps ConntrackCommit off them. */
+    ADD(ft, TABLE_SNAT, 200, "ct_state=+new+trk,ct_mark=%#x/%#x,ip actions="
+        "ct(commit,table=L2ForwardingCalc,zone=%d,nat(src=%s),"
+        "exec(load:1->NXM_NX_CT_MARK[%d]))", CT_MARK_SNAT, CT_MARK_SNAT,
+        CT_SNAT_ZONE, gw_ip, CT_MARK_SERVICE_BIT);
+    ADD(ft, TABLE_SNAT, 190, "ct_state=-new-rpl+trk,ct_mark=%#x/%#x,ip "
+        "actions=ct(table=L2ForwardingCalc,zone=%d,nat)", CT_MARK_SNAT,
+        CT_MARK_SNAT, CT_SNAT_ZONE);
+    ADD(ft, TABLE_SNAT, 0, "actions=goto_table:L2ForwardingCalc");
 
     /* L2ForwardingCalc: the gateway's MAC means the gateway port. */
     ADD(ft, TABLE_L2_FORWARDING_CALC, 200, "dl_dst="ETH_ADDR_FMT" actions="
@@ -198,7 +223,7 @@ pod_flows_add(struct flow_table *ft, const char *owner,
     ADD(ft, owner, TABLE_CLASSIFIER, 190, "in_port=%"PRIu16" actions="
         "load:%d->"F_SRC_CLASS",goto_table:SpoofGuard", port, SRC_CLASS_POD);
     ADD(ft, owner, TABLE_SPOOF_GUARD, 200, "ip,in_port=%"PRIu16","
-        "dl_src="ETH_ADDR_FMT",nw_src=%s actions=goto_table:ConntrackZone",
+        "dl_src="ETH_ADDR_FMT",nw_src=%s actions=goto_table:UnSNAT",
         port, ETH_ADDR_ARGS(pod->mac), ip);
     ADD(ft, owner, TABLE_ARP_SPOOF_GUARD, 200, "arp,in_port=%"PRIu16","
         "dl_src="ETH_ADDR_FMT",arp_spa=%s,arp_sha="ETH_ADDR_FMT
@@ -222,6 +247,19 @@ pod_flows_add(struct flow_table *ft, const char *owner,
     ADD(ft, owner, TABLE_L2_FORWARDING_CALC, 200, "dl_dst="ETH_ADDR_FMT
         " actions=load:%"PRIu16"->"F_OUT_PORT",load:1->"F_OUT_PORT_SET","
         "goto_table:IngressRule", ETH_ADDR_ARGS(pod->mac), port);
+
+    /* Hairpin: the pod reached itself through a Service.  It would answer
+     * itself inside its own kernel, so the connection is masqueraded to the
+     * gateway's address; both ways the packet leaves by the port it came
+     * in by. */
+    char gw_ip[IPADDR_STRLEN];
+    ipaddr_format(&node->gw_ip, gw_ip);
+    ADD(ft, owner, TABLE_SNAT, 210, "ip,nw_src=%s,nw_dst=%s actions="
+        "ct(commit,table=L2ForwardingCalc,zone=%d,nat(src=%s),"
+        "exec(load:1->NXM_NX_CT_MARK[%d]))", ip, ip, CT_SNAT_ZONE, gw_ip,
+        CT_MARK_SERVICE_BIT);
+    ADD(ft, owner, TABLE_OUTPUT, 210, "in_port=%"PRIu16","F_OUT_PORT"=%"PRIu16
+        " actions=IN_PORT", port, port);
     return NULL;
 }
 

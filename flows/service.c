@@ -110,10 +110,51 @@ add_affinity_flows(struct flow_table *ft, const char *owner,
     return error;
 }
 
-/* Adds the flows of one Service: for each Service port with endpoints, its
- * group and a ServiceLB flow per virtual address; for a port without
- * endpoints, a ServiceLB flow that sends new connections to the agent
- * through meter 'svc->reject_meter', to be refused.  On error no flow of
+/* The ServiceLB flows of the frontends 'addrs' ('n' of them) at port
+ * 'sp->port' over the endpoints of 'sp': with endpoints, to its group (with
+ * 'snat', marked for masquerade first); without, to the agent through
+ * meter 'reject_meter' to be refused, or dropped. */
+static char *
+add_frontends(struct flow_table *ft, const char *owner,
+              const struct service_port *sp, const struct ipaddr *addrs,
+              size_t n, bool snat, uint32_t reject_meter)
+{
+    bool affinity = sp->n_endpoints && sp->affinity_timeout;
+    char actions[160];
+    const char *mark = snat ? "load:1->"F_SNAT_NXM"," : "";
+    if (!sp->n_endpoints && sp->drop_without_endpoints) {
+        snprintf(actions, sizeof actions, "drop");
+    } else if (!sp->n_endpoints) {
+        snprintf(actions, sizeof actions, "meter:%"PRIu32",controller",
+                 reject_meter);
+    } else if (affinity) {
+        snprintf(actions, sizeof actions, "%sload:1->"F_AFFINITY_LOOKUP_NXM
+                 ",resubmit(,%d),resubmit(,%d)", mark, TABLE_SESSION_AFFINITY,
+                 TABLE_SERVICE_LB);
+    } else {
+        snprintf(actions, sizeof actions, "%sgroup:%"PRIu32, mark,
+                 sp->group_id);
+    }
+    char *error = NULL;
+    for (size_t v = 0; !error && v < n; v++) {
+        char vip[IPADDR_STRLEN];
+        ipaddr_format(&addrs[v], vip);
+        error = flow_table_add(
+            ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 200,
+            "ct_state=+new+trk,%s,nw_dst=%s,tp_dst=%"PRIu16" actions=%s",
+            ip_proto_name(sp->ip_proto), vip, sp->port, actions);
+        if (!error && affinity) {
+            error = add_affinity_flows(ft, owner, sp, vip);
+        }
+    }
+    return error;
+}
+
+/* Adds the flows of one Service: for each Service port, its group(s) and
+ * ServiceLB flows for its clusterIPs, and for its external addresses
+ * (externalIPs and load-balancer IPs at the port, the NodePort address at
+ * the node port) over the external endpoints; a port without endpoints
+ * refuses new connections (see add_frontends()).  On error no flow of
  * 'owner' is left. */
 char *
 service_flows_add(struct flow_table *ft, const char *owner,
@@ -122,34 +163,36 @@ service_flows_add(struct flow_table *ft, const char *owner,
     char *error = NULL;
     for (size_t p = 0; !error && p < svc->n_ports; p++) {
         const struct service_port *sp = &svc->ports[p];
-        bool affinity = sp->n_endpoints && sp->affinity_timeout;
-        char actions[128];
-        if (!sp->n_endpoints && sp->drop_without_endpoints) {
-            snprintf(actions, sizeof actions, "drop");
-        } else if (!sp->n_endpoints) {
-            snprintf(actions, sizeof actions, "meter:%"PRIu32",controller",
-                     svc->reject_meter);
-        } else if (affinity) {
-            snprintf(actions, sizeof actions, "load:1->"F_AFFINITY_LOOKUP_NXM
-                     ",resubmit(,%d),resubmit(,%d)", TABLE_SESSION_AFFINITY,
-                     TABLE_SERVICE_LB);
-        } else {
-            snprintf(actions, sizeof actions, "group:%"PRIu32, sp->group_id);
-        }
+        struct service_port ext = *sp;
+        ext.group_id = sp->ext_group_id;
+        ext.endpoints = sp->ext_endpoints;
+        ext.n_endpoints = sp->n_ext_endpoints;
+        ext.drop_without_endpoints = sp->ext_drop_without_endpoints;
+        bool has_ext = svc->n_ext_ips || (sp->node_port && svc->has_node_vip);
+
         if (sp->n_endpoints) {
             error = add_group(ft, owner, sp);
         }
-        for (size_t v = 0; !error && v < svc->n_vips; v++) {
-            char vip[IPADDR_STRLEN];
-            ipaddr_format(&svc->vips[v], vip);
-            error = flow_table_add(
-                ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 200,
-                "ct_state=+new+trk,%s,nw_dst=%s,tp_dst=%"PRIu16
-                " actions=%s", ip_proto_name(sp->ip_proto), vip, sp->port,
-                actions);
-            if (!error && affinity) {
-                error = add_affinity_flows(ft, owner, sp, vip);
-            }
+        if (!error && has_ext && ext.n_endpoints
+            && ext.group_id != sp->group_id) {
+            error = add_group(ft, owner, &ext);
+        }
+        if (!error) {
+            error = add_frontends(ft, owner, sp, svc->vips, svc->n_vips,
+                                  false, svc->reject_meter);
+        }
+        if (!error && svc->n_ext_ips) {
+            error = add_frontends(ft, owner, &ext, svc->ext_ips,
+                                  svc->n_ext_ips, sp->ext_snat,
+                                  svc->reject_meter);
+        }
+        if (!error && sp->node_port && svc->has_node_vip) {
+            ext.port = sp->node_port;
+            error = add_frontends(ft, owner, &ext, &svc->node_vip, 1,
+                                  sp->ext_snat, svc->reject_meter);
+        }
+        for (size_t i = 0; !error && i < svc->n_ext_ips; i++) {
+            error = service_address_arp_add(ft, owner, &svc->ext_ips[i]);
         }
     }
     if (error) {
@@ -181,9 +224,10 @@ endpoint_flows_add(struct flow_table *ft, const char *owner,
         "%s,"F_EP_IP"=%#"PRIx32","F_EP_PORT"=%"PRIu16"/0xffff actions="
         "ct(commit,table=EgressRule,zone=%d,nat(dst=%s:%"PRIu16"),"
         "exec(load:1->NXM_NX_CT_MARK[%d],"
-        "move:"F_SRC_CLASS"->NXM_NX_CT_MARK[0..3]))",
+        "move:"F_SRC_CLASS"->NXM_NX_CT_MARK[0..3],"
+        "move:"F_SNAT_NXM"->NXM_NX_CT_MARK[%d]))",
         ip_proto_name(ip_proto), ipaddr_ipv4_host(&ep->ip), ep->port, CT_ZONE, ip,
-        ep->port, CT_MARK_SERVICE_BIT);
+        ep->port, CT_MARK_SERVICE_BIT, CT_MARK_SNAT_BIT);
 }
 
 /* The MAC the node's kernel gets for every address of the Service range;
@@ -204,6 +248,24 @@ service_cidr_flows_add(struct flow_table *ft, const char *owner,
                                  "arp,reg0=%d/%d,arp_op=1,"
                                  "arp_tpa=%s actions=%s", SRC_CLASS_GATEWAY,
                                  SRC_CLASS_MASK, cidr_format(cidr, s), reply);
+    free(reply);
+    return error;
+}
+
+/* The ARP responder's answer, to the node, for one external address of a
+ * Service (or the NodePort address): the node's kernel routes it through
+ * the gateway. */
+char *
+service_address_arp_add(struct flow_table *ft, const char *owner,
+                        const struct ipaddr *ip)
+{
+    char s[IPADDR_STRLEN];
+    char *reply = arp_reply_actions(service_vmac);
+    char *error = flow_table_add(ft, owner, COOKIE_SERVICE,
+                                 TABLE_ARP_RESPONDER, 190,
+                                 "arp,reg0=%d/%d,arp_op=1,"
+                                 "arp_tpa=%s actions=%s", SRC_CLASS_GATEWAY,
+                                 SRC_CLASS_MASK, ipaddr_format(ip, s), reply);
     free(reply);
     return error;
 }

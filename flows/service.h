@@ -53,11 +53,26 @@ struct service_port {
                                   * instead of refusing them (a Local
                                   * traffic policy with endpoints on other
                                   * nodes only, as kube-proxy does). */
+
+    /* The external frontends: externalIPs and load-balancer IPs at 'port',
+     * the NodePort address at 'node_port' (0: none). */
+    uint16_t node_port;
+    uint32_t ext_group_id;       /* == group_id if the endpoints are the
+                                  * same (Cluster traffic policy). */
+    const struct service_endpoint *ext_endpoints;
+    size_t n_ext_endpoints;
+    bool ext_drop_without_endpoints;
+    bool ext_snat;               /* Masquerade (Cluster traffic policy). */
 };
 
 struct service_net {
     const struct ipaddr *vips;   /* clusterIPs (IPv4). */
     size_t n_vips;
+    const struct ipaddr *ext_ips;    /* externalIPs, load-balancer IPs. */
+    size_t n_ext_ips;
+    bool has_node_vip;
+    struct ipaddr node_vip;      /* Where the node's kernel sends NodePort
+                                  * connections (SERVICE_NODEPORT_VIP). */
     const struct service_port *ports;
     size_t n_ports;
     uint32_t reject_meter;       /* Meter for the packet-ins of ports
@@ -68,6 +83,11 @@ struct service_net {
  * that a flood cannot starve the agent (packets per second). */
 #define SERVICE_REJECT_METER 1
 #define SERVICE_REJECT_RATE 200
+
+/* The address the node's kernel translates connections to a NodePort to
+ * (nftables, agent/nodeport.c) and routes through the gateway, where
+ * ServiceLB matches it with the node port. */
+#define SERVICE_NODEPORT_VIP "169.254.0.252"
 
 /* OpenFlow timeouts have 16 bits: a longer ClientIP affinity timeout is
  * cut to this many seconds (about 18.2 hours; the API allows 86400). */
@@ -80,6 +100,8 @@ char *endpoint_flows_add(struct flow_table *, const char *owner,
                          uint8_t ip_proto, const struct service_endpoint *)
     OVS_WARN_UNUSED_RESULT;
 const char *ip_proto_name(uint8_t ip_proto);
+char *service_address_arp_add(struct flow_table *, const char *owner,
+                              const struct ipaddr *) OVS_WARN_UNUSED_RESULT;
 char *service_reject_meter_add(struct flow_table *, const char *owner)
     OVS_WARN_UNUSED_RESULT;
 char *service_cidr_flows_add(struct flow_table *, const char *owner,

@@ -1113,6 +1113,12 @@ kp_service(const json_t *json, struct k8s_service *svc)
         svc->internal_traffic_policy = value;
     }
     if (!error) {
+        long long int port;
+        error = kp_int(spec, "spec", "healthCheckNodePort", false, 0, 65535,
+                       0, &port);
+        svc->health_check_node_port = port;
+    }
+    if (!error) {
         error = kp_service_lb(json, svc);
     }
     return error;

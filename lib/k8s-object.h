@@ -188,6 +188,8 @@ struct k8s_service {
 
     enum k8s_traffic_policy external_traffic_policy;
     enum k8s_traffic_policy internal_traffic_policy;
+    uint16_t health_check_node_port;    /* spec.healthCheckNodePort, 0 if
+                                         * none. */
 };
 
 enum k8s_address_type {

@@ -1,6 +1,7 @@
 # Unit tests (cmocka): `make check`.  Each test program links the
 # convenience libraries of the folders it tests.
-UNIT_LDADD = lib/libtendril.a $(OVS_LIBS) $(JANSSON_LIBS) $(CMOCKA_LIBS)
+UNIT_LDADD = lib/libtendril.a $(OVS_LIBS) $(JANSSON_LIBS) $(CMOCKA_LIBS) \
+	$(NFTABLES_LIBS) $(MHD_LIBS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 
 check_PROGRAMS += tests/unit/test-cidr

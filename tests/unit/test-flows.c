@@ -156,8 +156,8 @@ test_table_names(void **state)
 {
     assert_string_equal(table_name(TABLE_CLASSIFIER), "Classifier");
     assert_string_equal(table_name(TABLE_OUTPUT), "Output");
-    assert_int_equal(N_TABLES, 21);
-    assert_int_equal(TABLE_L3_FORWARDING, 12);
+    assert_int_equal(N_TABLES, 22);
+    assert_int_equal(TABLE_L3_FORWARDING, 13);
 }
 
 static void
@@ -1027,6 +1027,25 @@ test_service_affinity_golden(void **state)
         .vips = &vip, .n_vips = 1, .ports = ports, .n_ports = 3,
         .reject_meter = SERVICE_REJECT_METER,
     };
+    /* Externally: two addresses, a node port, the Local policy on port
+     * 80 (its own group of local endpoints, no masquerade) and the
+     * Cluster policy on port 53 (the same group, masqueraded). */
+    struct ipaddr ext[2];
+    ok(ipaddr_parse("192.0.2.10", &ext[0]));
+    ok(ipaddr_parse("198.51.100.7", &ext[1]));
+    svc.ext_ips = ext;
+    svc.n_ext_ips = 2;
+    svc.has_node_vip = true;
+    ok(ipaddr_parse(SERVICE_NODEPORT_VIP, &svc.node_vip));
+    ports[0].node_port = 30080;
+    ports[0].ext_group_id = 24;
+    ports[0].ext_endpoints = eps;
+    ports[0].n_ext_endpoints = 1;
+    ports[1].node_port = 30053;
+    ports[1].ext_group_id = 22;
+    ports[1].ext_endpoints = &eps[1];
+    ports[1].n_ext_endpoints = 1;
+    ports[1].ext_snat = true;
     ok(service_flows_add(&ft, "service/default/sticky", &svc));
     struct ds s = DS_EMPTY_INITIALIZER;
     flow_table_dump(&ft, NULL, true, &s);
