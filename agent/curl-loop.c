@@ -85,6 +85,28 @@ curl_loop_destroy(struct curl_loop *loop)
     free(loop->sockets);
 }
 
+/* Lets libcurl work on every socket it has (it checks each itself) and on
+ * its timeout, if due.  The socket API keeps CURLMOPT_SOCKETFUNCTION's list
+ * current; curl_multi_perform() does not always call it, and then a
+ * socket with data waiting could be missing from the poll set. */
+void
+curl_loop_run(struct curl_loop *loop, int *running)
+{
+    size_t n = loop->n_sockets;
+    curl_socket_t *fds = xmalloc((n + 1) * sizeof *fds);
+    for (size_t i = 0; i < n; i++) {
+        fds[i] = loop->sockets[i].fd;
+    }
+    for (size_t i = 0; i < n; i++) {
+        curl_multi_socket_action(loop->multi, fds[i], 0, running);
+    }
+    free(fds);
+    if (time_msec() >= loop->timer) {
+        curl_multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0,
+                                 running);
+    }
+}
+
 void
 curl_loop_wait(const struct curl_loop *loop)
 {

@@ -555,7 +555,7 @@ void
 k8s_client_run(struct k8s_client *c)
 {
     int running;
-    curl_multi_perform(c->loop.multi, &running);
+    curl_loop_run(&c->loop, &running);
 
     CURLMsg *msg;
     int left;

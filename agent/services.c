@@ -117,6 +117,9 @@ route_through_gateway(const char *ip, bool add)
                   add ? "cannot add the" : "cannot remove the", GW_PORT_NAME,
                   msg);
         free(msg);
+    } else if (!err) {
+        VLOG_INFO("external address %s: route through %s %s", ip,
+                  GW_PORT_NAME, add ? "added" : "removed");
     }
     link_ns_close(ns);
 }

@@ -55,6 +55,12 @@ tests_unit_test_k8s_cache_SOURCES = tests/unit/test-k8s-cache.c
 tests_unit_test_k8s_cache_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_k8s_cache_LDADD = agent/libtendril-agent.a $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test-nodeport
+tests_unit_test_nodeport_SOURCES = tests/unit/test-nodeport.c
+tests_unit_test_nodeport_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nodeport_LDADD = agent/libtendril-agent.a \
+	flows/libtendril-flows.a $(UNIT_LDADD)
+
 check_PROGRAMS += tests/unit/test-kubeconfig
 tests_unit_test_kubeconfig_SOURCES = tests/unit/test-kubeconfig.c
 tests_unit_test_kubeconfig_CFLAGS = $(UNIT_CFLAGS)
