@@ -78,6 +78,9 @@ struct services_feature {
     uint64_t n_rejected;         /* Connections refused. */
     const char *node_name;       /* This node (Local traffic policies). */
     bool proxy_none;             /* --proxy=none: no Service flows at all. */
+    bool sctp;                   /* The datapath tracks SCTP connections
+                                  * (the kernel's does, the userspace one
+                                  * not). */
     struct sset warned;          /* What was logged once per Service. */
     const char *nodeport_addresses;  /* --nodeport-addresses, or NULL. */
     struct sset ext_routes;      /* External addresses routed through the
@@ -514,7 +517,7 @@ render(struct services_feature *f, struct flow_table *ft,
         if (node_port) {
             ds_put_format(d, " nodePort %"PRIu16, node_port);
         }
-        if (sp->protocol == K8S_PROTO_SCTP) {
+        if (sp->protocol == K8S_PROTO_SCTP && !f->sctp) {
             /* The userspace datapath has no SCTP conntrack. */
             warn_once(f, r->key, "SCTP ports are not load-balanced (the "
                       "userspace datapath has no SCTP conntrack)");
@@ -686,6 +689,8 @@ services_create(const struct feature_ctx *ctx)
 {
     struct services_feature *f = xzalloc(sizeof *f);
     f->proxy_none = ctx->cfg->proxy_none;
+    f->sctp = !ctx->cfg->datapath_type
+              || strcmp(ctx->cfg->datapath_type, "netdev");
     f->cache = f->proxy_none ? NULL : ctx->cache;
     f->node_name = ctx->cfg->node_name;
     f->nodeport_addresses = ctx->cfg->nodeport_addresses;

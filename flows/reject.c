@@ -79,7 +79,7 @@ reject_udp(struct ofpbuf *reply, const struct eth_header *eth,
     icmp->icmp_csum = csum(icmp, sizeof *icmp + quoted);
 }
 
-/* Appends to 'reply' the frame that refuses the TCP or UDP 'packet' ('len'
+/* Appends to 'reply' the frame that refuses the TCP, UDP or SCTP 'packet' ('len'
  * bytes from its Ethernet header on).  Returns false, appending nothing,
  * if 'packet' is neither, is malformed, or is a TCP RST (never answered). */
 bool
@@ -106,7 +106,11 @@ reject_reply(const void *packet, size_t len, struct ofpbuf *reply)
             return false;
         }
         return reject_tcp(reply, eth, ip, tcp, l4_len - hdr);
-    } else if (ip->ip_proto == IPPROTO_UDP && l4_len >= UDP_HEADER_LEN) {
+    } else if ((ip->ip_proto == IPPROTO_UDP && l4_len >= UDP_HEADER_LEN)
+               || (ip->ip_proto == IPPROTO_SCTP
+                   && l4_len >= SCTP_HEADER_LEN)) {
+        /* SCTP gets the ICMP port unreachable too, as from kube-proxy's
+         * REJECT rule. */
         reject_udp(reply, eth, ip, ip_len);
         return true;
     }

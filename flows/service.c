@@ -27,12 +27,14 @@ ip_proto_name(uint8_t ip_proto)
 static void
 put_learn(struct ds *s, const struct service_port *sp)
 {
-    const char *l4 = sp->ip_proto == IPPROTO_TCP ? "TCP" : "UDP";
+    const char *l4 = (sp->ip_proto == IPPROTO_TCP ? "NXM_OF_TCP_DST"
+                      : sp->ip_proto == IPPROTO_UDP ? "NXM_OF_UDP_DST"
+                      : "OXM_OF_SCTP_DST");
     uint32_t timeout = MIN(sp->affinity_timeout,
                            SERVICE_AFFINITY_MAX_TIMEOUT);
     ds_put_format(s, "learn(table=%d,idle_timeout=%"PRIu32",priority=200,"
                   "cookie=%#"PRIx64",eth_type=0x800,nw_proto=%d,"
-                  "NXM_OF_IP_SRC[],NXM_OF_IP_DST[],NXM_OF_%s_DST[],"
+                  "NXM_OF_IP_SRC[],NXM_OF_IP_DST[],%s[],"
                   "load:"F_EP_IP_NXM"->"F_EP_IP_NXM","
                   "load:"F_EP_PORT_NXM"->"F_EP_PORT_NXM","
                   "load:1->"F_AFFINITY_HIT_NXM"),",
@@ -41,24 +43,70 @@ put_learn(struct ds *s, const struct service_port *sp)
                   sp->ip_proto, l4);
 }
 
-/* The select group of 'sp': one bucket per endpoint.
+/* How many buckets each of 'n' endpoints gets in a dp_hash select group, or
+ * 0 if dp_hash cannot spread 'n' endpoints evenly.
  *
- * The selection method is dp_hash with OVS_HASH_ALG_L4 (parameter 0), a
- * hash of the 5-tuple.  OVS's default for a select group without one is
- * dp_hash with the symmetric L4 hash, which leaves UDP ports out: every
- * UDP flow between two addresses would reach the same endpoint. */
+ * OVS gives a dp_hash group the smallest power of two of hash values that
+ * covers its buckets (at least 16, at most 256; more buckets fall back to
+ * its default method, whose hash leaves UDP ports out) and hands them to
+ * the buckets in order, so the first buckets get one value more than the
+ * rest.  With 3 buckets that is 6:5:5 of 16.  Copies of each endpoint's
+ * bucket, interleaved, bring the uneven remainder down; the fewest copies
+ * that leave no endpoint more than SERVICE_DP_HASH_SKEW above another are
+ * used (3 endpoints: 11 copies each, 22:21:21 of 64). */
+size_t
+service_group_copies(size_t n)
+{
+    for (size_t k = 1; n && k <= 256 / n; k++) {
+        size_t buckets = n * k, values = 16;
+        while (values < buckets) {
+            values *= 2;
+        }
+        size_t q = values / buckets, r = values % buckets;
+        /* Endpoint 0 has the most values, endpoint n - 1 the fewest. */
+        size_t most = k * q + MIN(k, DIV_ROUND_UP(r, n));
+        size_t fewest = k * q + (r > n - 1
+                                 ? MIN(k, DIV_ROUND_UP(r - (n - 1), n)) : 0);
+        if (most * 100 <= fewest * (100 + SERVICE_DP_HASH_SKEW)) {
+            return k;
+        }
+    }
+    return 0;
+}
+
+/* The select group of 'sp': a bucket per endpoint, or several
+ * (service_group_copies()).
+ *
+ * Where dp_hash spreads the endpoints evenly, it is the selection method,
+ * with OVS_HASH_ALG_L4 (parameter 0), a hash of the 5-tuple: the datapath
+ * picks the bucket, and a new connection needs no upcall.  (OVS's default
+ * for a group without a method is dp_hash with the symmetric L4 hash,
+ * which leaves UDP ports out: every UDP flow between two addresses would
+ * reach the same endpoint.)  Elsewhere (13 to 255 endpoints other than 16,
+ * 32, 64 and 128, and above 256) the method is "hash" over the 5-tuple,
+ * even at any count, computed by ovs-vswitchd: one upcall per new
+ * connection, whose datapath flow matches its 5-tuple. */
 static char *
 add_group(struct flow_table *ft, const char *owner,
           const struct service_port *sp)
 {
     struct ds spec = DS_EMPTY_INITIALIZER;
-    ds_put_cstr(&spec, "type=select,selection_method=dp_hash,"
-                "selection_method_param=0");
-    for (size_t i = 0; i < sp->n_endpoints; i++) {
+    size_t copies = service_group_copies(sp->n_endpoints);
+    if (copies) {
+        ds_put_cstr(&spec, "type=select,selection_method=dp_hash,"
+                    "selection_method_param=0");
+    } else {
+        const char *l4 = ip_proto_name(sp->ip_proto);
+        ds_put_format(&spec, "type=select,selection_method=hash,"
+                      "fields(ip_src,ip_dst,%s_src,%s_dst)", l4, l4);
+        copies = 1;
+    }
+    for (size_t c = 0; c < copies * sp->n_endpoints; c++) {
+        size_t i = c % sp->n_endpoints;
         const struct service_endpoint *ep = &sp->endpoints[i];
         ds_put_format(&spec, ",bucket=bucket_id:%"PRIuSIZE",actions="
                       "load:%#"PRIx32"->"F_EP_IP_NXM",load:%"PRIu16"->"
-                      F_EP_PORT_NXM",", i, ipaddr_ipv4_host(&ep->ip),
+                      F_EP_PORT_NXM",", c, ipaddr_ipv4_host(&ep->ip),
                       ep->port);
         if (sp->affinity_timeout) {
             ds_put_format(&spec, "load:1->"F_AFFINITY_PICKED_NXM

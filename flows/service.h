@@ -93,6 +93,11 @@ struct service_net {
  * cut to this many seconds (about 18.2 hours; the API allows 86400). */
 #define SERVICE_AFFINITY_MAX_TIMEOUT 65535
 
+/* A dp_hash select group leaves no endpoint more than this many percent
+ * above another, or the group selects by "hash" instead. */
+#define SERVICE_DP_HASH_SKEW 5
+size_t service_group_copies(size_t n_endpoints);
+
 char *service_flows_add(struct flow_table *, const char *owner,
                         const struct service_net *) OVS_WARN_UNUSED_RESULT;
 char *endpoint_owner(uint8_t ip_proto, const struct service_endpoint *);

@@ -1056,6 +1056,127 @@ test_service_affinity_golden(void **state)
     flow_table_destroy(&ft);
 }
 
+/* The hash values OVS's dp_hash group of 'n' endpoints with 'copies'
+ * buckets each (interleaved) gives endpoint 0 ('most') and the endpoint
+ * with the fewest, by the method of ofproto-dpif's
+ * group_setup_dp_hash_table(): Webster's method over equal weights, a
+ * power of two of values from 16 to 256. */
+static bool
+dp_hash_values(size_t n, size_t copies, size_t *most, size_t *fewest)
+{
+    size_t buckets = n * copies, values = 16;
+    while (values < buckets) {
+        values *= 2;
+    }
+    if (values > 256) {
+        return false;
+    }
+    size_t *hits = xcalloc(buckets, sizeof *hits);
+    for (size_t v = 0; v < values; v++) {
+        size_t winner = 0;
+        for (size_t b = 1; b < buckets; b++) {
+            /* value = 1 / (2 * hits + 1): fewer hits win, the first on a
+             * tie, as OVS's strict comparison does. */
+            if (hits[b] < hits[winner]) {
+                winner = b;
+            }
+        }
+        hits[winner]++;
+    }
+    *most = 0;
+    *fewest = SIZE_MAX;
+    for (size_t e = 0; e < n; e++) {
+        size_t sum = 0;
+        for (size_t c = 0; c < copies; c++) {
+            sum += hits[c * n + e];
+        }
+        *most = MAX(*most, sum);
+        *fewest = MIN(*fewest, sum);
+    }
+    free(hits);
+    return true;
+}
+
+/* The selection method: dp_hash with enough copies of each bucket where
+ * that leaves no endpoint more than 5% above another, "hash" elsewhere. */
+static void
+test_service_group_selection(void **state)
+{
+    size_t dp_hash = 0;
+    for (size_t n = 1; n <= 300; n++) {
+        size_t copies = service_group_copies(n), most, fewest;
+        if (copies) {
+            dp_hash++;
+            assert_true(dp_hash_values(n, copies, &most, &fewest));
+            assert_true(most * 100
+                        <= fewest * (100 + SERVICE_DP_HASH_SKEW));
+            /* The fewest copies that do it. */
+            if (copies > 1) {
+                assert_false(dp_hash_values(n, copies - 1, &most, &fewest)
+                             && most * 100 <= fewest * 105);
+            }
+        } else {
+            for (size_t k = 1; k <= 256 / n; k++) {
+                assert_false(dp_hash_values(n, k, &most, &fewest)
+                             && most * 100 <= fewest * 105);
+            }
+        }
+    }
+    /* 1 to 12, 16, 32, 64, 128 and 256 endpoints. */
+    assert_int_equal(dp_hash, 17);
+    assert_int_equal(service_group_copies(3), 11);
+    assert_int_equal(service_group_copies(64), 1);
+    assert_int_equal(service_group_copies(0), 0);
+    assert_int_equal(service_group_copies(300), 0);
+
+    /* In the flow table: 3 endpoints, 33 buckets; 20, 20 and "hash". */
+    struct flow_table ft;
+    flow_table_init(&ft);
+    struct service_endpoint eps[20];
+    for (size_t i = 0; i < 20; i++) {
+        char ip[16];
+        snprintf(ip, sizeof ip, "10.244.1.%"PRIuSIZE, i + 1);
+        ok(ipaddr_parse(ip, &eps[i].ip));
+        eps[i].port = 8080;
+    }
+    struct ipaddr vip;
+    ok(ipaddr_parse("10.96.0.12", &vip));
+    struct service_port ports[] = {
+        { .ip_proto = IPPROTO_TCP, .port = 80, .group_id = 31,
+          .endpoints = eps, .n_endpoints = 3 },
+        { .ip_proto = IPPROTO_UDP, .port = 53, .group_id = 32,
+          .endpoints = eps, .n_endpoints = 20 },
+        /* SCTP (a kernel datapath), with affinity: its learn action and
+         * hash fields name SCTP's. */
+        { .ip_proto = IPPROTO_SCTP, .port = 3868, .group_id = 33,
+          .endpoints = eps, .n_endpoints = 20, .affinity_timeout = 60 },
+    };
+    struct service_net svc = {
+        .vips = &vip, .n_vips = 1, .ports = ports, .n_ports = 3,
+        .reject_meter = SERVICE_REJECT_METER,
+    };
+    ok(service_flows_add(&ft, "service/default/many", &svc));
+    const struct desired_obj *g = flow_table_find_group(&ft, 31);
+    assert_non_null(g);
+    assert_non_null(strstr(g->spec, "selection_method=dp_hash"));
+    assert_non_null(strstr(g->spec, "bucket_id:32,"));
+    assert_null(strstr(g->spec, "bucket_id:33,"));
+    /* Interleaved: bucket 3 is the first endpoint's second copy. */
+    assert_non_null(strstr(g->spec, "bucket_id:3,actions=load:0xaf40101"));
+    g = flow_table_find_group(&ft, 32);
+    assert_non_null(g);
+    assert_non_null(strstr(g->spec, "selection_method=hash,"
+                           "fields(ip_src,ip_dst,udp_src,udp_dst)"));
+    assert_non_null(strstr(g->spec, "bucket_id:19,"));
+    assert_null(strstr(g->spec, "bucket_id:20,"));
+    g = flow_table_find_group(&ft, 33);
+    assert_non_null(g);
+    assert_non_null(strstr(g->spec, "fields(ip_src,ip_dst,sctp_src,"
+                           "sctp_dst)"));
+    flow_table_remove_owner(&ft, "service/default/many");
+    flow_table_destroy(&ft);
+}
+
 /* Builds an Ethernet + IPv4 frame from 10.244.1.5 to 10.96.0.10 with
  * 'l4' ('len' bytes) of protocol 'proto'. */
 static size_t
@@ -1132,7 +1253,19 @@ test_reject(void **state)
     assert_int_equal(csum(icmp, 8 + 20 + 8), 0);
     assert_memory_equal(icmp + 1, buf + sizeof *eth, 28);
 
-    /* Neither TCP nor UDP, or truncated: nothing. */
+    /* An SCTP INIT gets the same. */
+    ofpbuf_clear(&reply);
+    uint8_t sctp[12 + 20] = { 0x9c, 0x40, 0x00, 0x50 };
+    n = test_frame(buf, IPPROTO_SCTP, sctp, sizeof sctp);
+    assert_true(reject_reply(buf, n, &reply));
+    eth = reply.data;
+    ip = (const void *) (eth + 1);
+    assert_int_equal(ip->ip_proto, IPPROTO_ICMP);
+    icmp = (const void *) (ip + 1);
+    assert_int_equal(icmp->icmp_type, ICMP4_DST_UNREACH);
+    assert_int_equal(icmp->icmp_code, 3);
+
+    /* Neither TCP, UDP nor SCTP, or truncated: nothing. */
     ofpbuf_clear(&reply);
     assert_false(reject_reply(buf, 20, &reply));
     n = test_frame(buf, IPPROTO_ICMP, udp, 8);
@@ -1162,6 +1295,7 @@ main(void)
         cmocka_unit_test(test_peer_golden),
         cmocka_unit_test(test_service_golden),
         cmocka_unit_test(test_service_affinity_golden),
+        cmocka_unit_test(test_service_group_selection),
         cmocka_unit_test(test_reject),
     };
     return cmocka_run_group_tests_name("flows", tests, NULL, NULL);
