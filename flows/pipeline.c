@@ -144,13 +144,15 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
     ADD(ft, TABLE_L3_FORWARDING, 10, "ip,reg0=%d/%d actions="
         "set_field:"ETH_ADDR_FMT"->eth_dst,goto_table:L2ForwardingCalc",
         SRC_CLASS_POD, SRC_CLASS_MASK, ETH_ADDR_ARGS(gw_mac));
-    /* Replies of Service connections that came in through the gateway go
-     * back through it, whatever their destination: the node's kernel may
-     * have translated them (NodePort) and must undo that. */
+    /* Replies of connections that came in through the gateway go back
+     * through it, whatever their destination: the node's kernel may have
+     * translated them (a NodePort; a ClusterIP by kube-proxy, with
+     * --proxy=none, where a local pod's connection reaches a local
+     * endpoint from the gateway) and must undo that. */
     ADD(ft, TABLE_L3_FORWARDING, 220, "ct_state=+rpl+trk,ct_mark=%#x/%#x,ip "
         "actions=set_field:"ETH_ADDR_FMT"->eth_dst,"
-        "goto_table:L2ForwardingCalc", CT_MARK_SERVICE | SRC_CLASS_GATEWAY,
-        CT_MARK_SERVICE | CT_MARK_SRC_CLASS_MASK, ETH_ADDR_ARGS(gw_mac));
+        "goto_table:L2ForwardingCalc", SRC_CLASS_GATEWAY,
+        CT_MARK_SRC_CLASS_MASK, ETH_ADDR_ARGS(gw_mac));
     ADD(ft, TABLE_L3_FORWARDING, 0, "actions=drop");
 
     ADD(ft, TABLE_L3_DEC_TTL, 200, "ip actions=dec_ttl,goto_table:SNAT");
