@@ -100,6 +100,7 @@ flow_dump_text(const struct desired_flow *f, bool show_owner)
 struct id_line {
     uint32_t id;
     const char *spec;
+    unsigned int copies;
     const struct flow_owner *owner;
 };
 
@@ -111,7 +112,8 @@ compare_id_lines(const void *a_, const void *b_)
 }
 
 /* Appends the groups or meters of 'set' whose owner is or lies under
- * 'prefix' to 's', sorted by id, each as "KEY=ID,SPEC". */
+ * 'prefix' to 's', sorted by id, each as "KEY=ID,SPEC", with " (each
+ * bucket K times)" for a group whose buckets the switch gets K times. */
 static void
 dump_objs(const struct obj_set *set, const char *prefix, const char *key,
           bool show_owner, struct ds *s)
@@ -122,12 +124,16 @@ dump_objs(const struct obj_set *set, const char *prefix, const char *key,
     const struct desired_obj *o;
     HMAP_FOR_EACH (o, node, &set->map) {
         if (o->owner && (!prefix || owner_matches(o->owner->name, prefix))) {
-            lines[n++] = (struct id_line) { o->id, o->spec, o->owner };
+            lines[n++] = (struct id_line) { o->id, o->spec, o->copies,
+                                            o->owner };
         }
     }
     qsort(lines, n, sizeof *lines, compare_id_lines);
     for (size_t i = 0; i < n; i++) {
         ds_put_format(s, "%s=%"PRIu32",%s", key, lines[i].id, lines[i].spec);
+        if (lines[i].copies > 1) {
+            ds_put_format(s, " (each bucket %u times)", lines[i].copies);
+        }
         if (show_owner) {
             ds_put_format(s, " (%s%s)", lines[i].owner->name,
                           lines[i].owner->error ? " set aside" : "");

@@ -490,7 +490,7 @@ obj_withdraw(struct obj_set *set, struct desired_obj *o)
 static char *
 obj_add(struct flow_table *ft, struct obj_set *set, const char *what,
         const char *owner_name, enum cookie_category category, uint32_t id,
-        char *spec)
+        char *spec, unsigned int copies)
 {
     struct desired_obj *o = obj_lookup(set, id);
     if (o && o->owner && strcmp(o->owner->name, owner_name)) {
@@ -499,7 +499,7 @@ obj_add(struct flow_table *ft, struct obj_set *set, const char *what,
         free(spec);
         return msg;
     }
-    if (o && o->owner && !strcmp(o->spec, spec)) {
+    if (o && o->owner && !strcmp(o->spec, spec) && o->copies == copies) {
         free(spec);
         return NULL;
     }
@@ -514,10 +514,15 @@ obj_add(struct flow_table *ft, struct obj_set *set, const char *what,
     }
     free(o->spec);
     o->spec = spec;
+    o->copies = copies;
     mark_obj_dirty(set, o);
     owner_touch(ft, owner);
     return NULL;
 }
+
+static char *add_group(struct flow_table *, const char *owner_name,
+                       enum cookie_category, uint32_t group_id,
+                       unsigned int copies, char *spec);
 
 /* Adds group 'group_id' whose description is the printf-style 'format' in
  * ovs-ofctl add-group syntax without the group_id ("type=select,bucket=...").
@@ -531,6 +536,32 @@ flow_table_add_group(struct flow_table *ft, const char *owner_name,
     va_start(args, format);
     char *spec = xvasprintf(format, args);
     va_end(args);
+    return add_group(ft, owner_name, category, group_id, 1, spec);
+}
+
+/* Like flow_table_add_group(), but the switch gets every bucket 'copies'
+ * times: the buckets as given, then again with ids from N up (N buckets),
+ * and so on, interleaved.  Only the buckets given are kept here, so a
+ * group whose buckets are copied for an even dp_hash spread costs its
+ * text once. */
+char *
+flow_table_add_group_copies(struct flow_table *ft, const char *owner_name,
+                            enum cookie_category category, uint32_t group_id,
+                            unsigned int copies, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *spec = xvasprintf(format, args);
+    va_end(args);
+    return add_group(ft, owner_name, category, group_id, MAX(copies, 1),
+                     spec);
+}
+
+static char *
+add_group(struct flow_table *ft, const char *owner_name,
+          enum cookie_category category, uint32_t group_id,
+          unsigned int copies, char *spec)
+{
 
     /* Validate now, so that errors are reported to the feature that made
      * them rather than when the group is sent. */
@@ -550,7 +581,7 @@ flow_table_add_group(struct flow_table *ft, const char *owner_name,
     ofputil_uninit_group_mod(&gm);
     free(text);
     return obj_add(ft, &ft->groups, "group", owner_name, category, group_id,
-                   spec);
+                   spec, copies);
 }
 
 /* Adds meter 'meter_id' whose configuration is the printf-style 'format' in
@@ -588,7 +619,7 @@ flow_table_add_meter(struct flow_table *ft, const char *owner_name,
     }
     free(text);
     return obj_add(ft, &ft->meters, "meter", owner_name, category, meter_id,
-                   spec);
+                   spec, 1);
 }
 
 const struct desired_obj *

@@ -89,6 +89,9 @@ struct desired_obj {
     char *spec;                  /* "type=select,bucket=..." or
                                   * "pktps,band=type=drop,rate=1000"; NULL
                                   * in a tombstone. */
+    unsigned int copies;         /* A group: each bucket goes to the switch
+                                  * this many times (flow_table_add_group_
+                                  * copies()); 1 for a meter. */
 };
 
 struct obj_set {
@@ -146,6 +149,11 @@ char *flow_table_add_group(struct flow_table *, const char *owner,
                            enum cookie_category, uint32_t group_id,
                            const char *format, ...)
     OVS_PRINTF_FORMAT(5, 6) OVS_WARN_UNUSED_RESULT;
+char *flow_table_add_group_copies(struct flow_table *, const char *owner,
+                                  enum cookie_category, uint32_t group_id,
+                                  unsigned int copies, const char *format,
+                                  ...)
+    OVS_PRINTF_FORMAT(6, 7) OVS_WARN_UNUSED_RESULT;
 char *flow_table_add_meter(struct flow_table *, const char *owner,
                            enum cookie_category, uint32_t meter_id,
                            const char *format, ...)

@@ -33,7 +33,10 @@ struct installed_flow {
 struct installed_obj {
     struct hmap_node node;
     uint32_t id;
-    char *spec;                  /* NULL: unknown (found in the switch). */
+    bool known;                  /* False: found in the switch, unknown. */
+    uint64_t spec_hash;          /* spec_hash() of its description: a
+                                  * hash, not a copy, since a Service's
+                                  * group description runs to kilobytes. */
 };
 
 enum op_kind { OP_FLOW, OP_GROUP, OP_METER };
@@ -49,8 +52,16 @@ struct installed_op {
     struct installed_flow *flow; /* OP_FLOW: the new state, or for a
                                   * delete the key. */
     uint32_t id;                 /* OP_GROUP, OP_METER. */
-    char *spec;                  /* OP_GROUP, OP_METER; NULL to delete. */
+    uint64_t spec_hash;          /* OP_GROUP, OP_METER, not a delete. */
 };
+
+/* A 64-bit hash of group or meter 'd''s description. */
+static uint64_t
+spec_hash(const struct desired_obj *d)
+{
+    return (((uint64_t) hash_string(d->spec, d->copies) << 32)
+            | hash_string(d->spec, d->copies + 1));
+}
 
 void
 installed_init(struct installed *in)
@@ -84,7 +95,6 @@ objs_clear(struct hmap *objs)
 {
     struct installed_obj *o;
     HMAP_FOR_EACH_POP (o, node, objs) {
-        free(o->spec);
         free(o);
     }
 }
@@ -151,9 +161,10 @@ obj_find(const struct hmap *objs, uint32_t id)
     return NULL;
 }
 
-/* Sets 'id' in 'objs' to 'spec' (taken; NULL: unknown). */
+/* Sets 'id' in 'objs' to the description with 'hash' ('known' false:
+ * unknown). */
 static void
-obj_set(struct hmap *objs, uint32_t id, char *spec)
+obj_set(struct hmap *objs, uint32_t id, bool known, uint64_t hash)
 {
     struct installed_obj *o = obj_find(objs, id);
     if (!o) {
@@ -161,8 +172,8 @@ obj_set(struct hmap *objs, uint32_t id, char *spec)
         o->id = id;
         hmap_insert(objs, &o->node, hash_int(id, 0));
     }
-    free(o->spec);
-    o->spec = spec;
+    o->known = known;
+    o->spec_hash = hash;
 }
 
 static void
@@ -171,7 +182,6 @@ obj_delete(struct hmap *objs, uint32_t id)
     struct installed_obj *o = obj_find(objs, id);
     if (o) {
         hmap_remove(objs, &o->node);
-        free(o->spec);
         free(o);
     }
 }
@@ -179,13 +189,13 @@ obj_delete(struct hmap *objs, uint32_t id)
 void
 installed_note_group(struct installed *in, uint32_t group_id)
 {
-    obj_set(&in->groups, group_id, NULL);
+    obj_set(&in->groups, group_id, false, 0);
 }
 
 void
 installed_note_meter(struct installed *in, uint32_t meter_id)
 {
-    obj_set(&in->meters, meter_id, NULL);
+    obj_set(&in->meters, meter_id, false, 0);
 }
 
 static struct ofpbuf *
@@ -231,7 +241,7 @@ move_buckets(struct ovs_list *to, struct ovs_list *from, size_t n)
  * to be sent right after it in the same bundle. */
 static struct ofpbuf *
 encode_group_mod(enum ofp_version version, int command, uint32_t group_id,
-                 const char *spec, struct ovs_list *more)
+                 const char *spec, unsigned int copies, struct ovs_list *more)
 {
     struct ofputil_group_mod gm;
     struct ofpbuf *msg;
@@ -250,6 +260,23 @@ encode_group_mod(enum ofp_version version, int command, uint32_t group_id,
         gm.group_id = group_id;
         gm.command_bucket_id = OFPG15_BUCKET_ALL;
         ovs_list_init(&gm.buckets);
+    }
+    if (spec && copies > 1) {
+        /* Copy k of bucket i gets id k * N + i. */
+        size_t n = ovs_list_size(&gm.buckets);
+        struct ovs_list orig = OVS_LIST_INITIALIZER(&orig);
+        ofputil_bucket_clone_list(&orig, &gm.buckets, NULL);
+        for (unsigned int k = 1; k < copies; k++) {
+            struct ovs_list copy = OVS_LIST_INITIALIZER(&copy);
+            ofputil_bucket_clone_list(&copy, &orig, NULL);
+            struct ofputil_bucket *b;
+            size_t i = 0;
+            LIST_FOR_EACH (b, list_node, &copy) {
+                b->bucket_id = k * n + i++;
+            }
+            ovs_list_push_back_all(&gm.buckets, &copy);
+        }
+        ofputil_bucket_list_destroy(&orig);
     }
     struct ovs_list rest = OVS_LIST_INITIALIZER(&rest);
     if (ovs_list_size(&gm.buckets) > BUCKETS_PER_MSG) {
@@ -357,7 +384,6 @@ static void
 op_destroy(struct installed_op *op)
 {
     installed_flow_destroy(op->flow);
-    free(op->spec);
     free(op);
 }
 
@@ -454,8 +480,7 @@ installed_commit(struct installed *in, struct installed_txn *txn)
             if (op->del) {
                 obj_delete(objs, op->id);
             } else {
-                obj_set(objs, op->id, op->spec);
-                op->spec = NULL;
+                obj_set(objs, op->id, true, op->spec_hash);
             }
         }
         op_destroy(op);
@@ -557,18 +582,19 @@ obj_owner_id(const struct desired_obj *d)
 /* Encodes a group or meter mod for 'id'. */
 static struct ofpbuf *
 encode_obj_mod(enum op_kind kind, enum ofp_version version, bool del,
-               bool exists, uint32_t id, const char *spec,
+               bool exists, uint32_t id, const struct desired_obj *d,
                struct ovs_list *more)
 {
     if (kind == OP_GROUP) {
         return encode_group_mod(version,
                                 del ? OFPGC11_DELETE : OFPGC11_ADD_OR_MOD,
-                                id, del ? NULL : spec, more);
+                                id, del ? NULL : d->spec,
+                                del ? 1 : d->copies, more);
     }
     return encode_meter_mod(version, (del ? OFPMC13_DELETE
                                       : exists ? OFPMC13_MODIFY
                                       : OFPMC13_ADD),
-                            id, del ? NULL : spec);
+                            id, del ? NULL : d->spec);
 }
 
 /* Compares group or meter 'id' as desired ('d', perhaps NULL or a
@@ -590,16 +616,16 @@ diff_obj(const struct installed *in, enum op_kind kind, uint32_t id,
                    kind, true, obj_owner_id(d))->id = id;
             (*(group ? &stats->groups_deleted : &stats->meters_deleted))++;
         }
-    } else if (!o || !o->spec || strcmp(o->spec, d->spec)) {
+    } else if (!o || !o->known || o->spec_hash != spec_hash(d)) {
         struct ovs_list *list = group ? &out->group_mods : &out->meter_mods;
         struct ovs_list more = OVS_LIST_INITIALIZER(&more);
         struct installed_op *op = record(
             out, list, encode_obj_mod(kind, version, false, o != NULL, id,
-                                      d->spec, &more),
+                                      d, &more),
             kind, false, d->owner->object_id);
         ovs_list_push_back_all(list, &more);
         op->id = id;
-        op->spec = xstrdup(d->spec);
+        op->spec_hash = spec_hash(d);
         if (o) {
             (*(group ? &stats->groups_modified
                      : &stats->meters_modified))++;

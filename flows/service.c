@@ -74,8 +74,8 @@ service_group_copies(size_t n)
     return 0;
 }
 
-/* The select group of 'sp': a bucket per endpoint, or several
- * (service_group_copies()).
+/* The select group of 'sp': a bucket per endpoint, which the switch gets
+ * several times where service_group_copies() says so.
  *
  * Where dp_hash spreads the endpoints evenly, it is the selection method,
  * with OVS_HASH_ALG_L4 (parameter 0), a hash of the 5-tuple: the datapath
@@ -101,12 +101,11 @@ add_group(struct flow_table *ft, const char *owner,
                       "fields(ip_src,ip_dst,%s_src,%s_dst)", l4, l4);
         copies = 1;
     }
-    for (size_t c = 0; c < copies * sp->n_endpoints; c++) {
-        size_t i = c % sp->n_endpoints;
+    for (size_t i = 0; i < sp->n_endpoints; i++) {
         const struct service_endpoint *ep = &sp->endpoints[i];
         ds_put_format(&spec, ",bucket=bucket_id:%"PRIuSIZE",actions="
                       "load:%#"PRIx32"->"F_EP_IP_NXM",load:%"PRIu16"->"
-                      F_EP_PORT_NXM",", c, ipaddr_ipv4_host(&ep->ip),
+                      F_EP_PORT_NXM",", i, ipaddr_ipv4_host(&ep->ip),
                       ep->port);
         if (sp->affinity_timeout) {
             ds_put_format(&spec, "load:1->"F_AFFINITY_PICKED_NXM
@@ -115,8 +114,9 @@ add_group(struct flow_table *ft, const char *owner,
             ds_put_format(&spec, "resubmit(,%d)", TABLE_ENDPOINT_DNAT);
         }
     }
-    char *error = flow_table_add_group(ft, owner, COOKIE_SERVICE,
-                                       sp->group_id, "%s", ds_cstr(&spec));
+    char *error = flow_table_add_group_copies(ft, owner, COOKIE_SERVICE,
+                                              sp->group_id, copies, "%s",
+                                              ds_cstr(&spec));
     ds_destroy(&spec);
     return error;
 }

@@ -1129,7 +1129,8 @@ test_service_group_selection(void **state)
     assert_int_equal(service_group_copies(0), 0);
     assert_int_equal(service_group_copies(300), 0);
 
-    /* In the flow table: 3 endpoints, 33 buckets; 20, 20 and "hash". */
+    /* In the flow table: 3 endpoints, 3 buckets sent 11 times each; 20,
+     * 20 and "hash". */
     struct flow_table ft;
     flow_table_init(&ft);
     struct service_endpoint eps[20];
@@ -1159,16 +1160,17 @@ test_service_group_selection(void **state)
     const struct desired_obj *g = flow_table_find_group(&ft, 31);
     assert_non_null(g);
     assert_non_null(strstr(g->spec, "selection_method=dp_hash"));
-    assert_non_null(strstr(g->spec, "bucket_id:32,"));
-    assert_null(strstr(g->spec, "bucket_id:33,"));
-    /* Interleaved: bucket 3 is the first endpoint's second copy. */
-    assert_non_null(strstr(g->spec, "bucket_id:3,actions=load:0xaf40101"));
+    /* The 3 buckets are kept once; the switch gets each 11 times. */
+    assert_non_null(strstr(g->spec, "bucket_id:2,"));
+    assert_null(strstr(g->spec, "bucket_id:3,"));
+    assert_int_equal(g->copies, 11);
     g = flow_table_find_group(&ft, 32);
     assert_non_null(g);
     assert_non_null(strstr(g->spec, "selection_method=hash,"
                            "fields(ip_src,ip_dst,udp_src,udp_dst)"));
     assert_non_null(strstr(g->spec, "bucket_id:19,"));
     assert_null(strstr(g->spec, "bucket_id:20,"));
+    assert_int_equal(g->copies, 1);
     g = flow_table_find_group(&ft, 33);
     assert_non_null(g);
     assert_non_null(strstr(g->spec, "fields(ip_src,ip_dst,sctp_src,"

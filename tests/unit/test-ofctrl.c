@@ -262,7 +262,8 @@ test_reconnect_resends(void **state)
 
 /* A group of 1,500 buckets, more than one OpenFlow message holds, is sent
  * as a group mod and insert-bucket mods in one bundle: no bucket is lost,
- * and a smaller replacement replaces them all. */
+ * and a smaller replacement replaces them all.  A group with copied
+ * buckets reaches the switch with all its copies. */
 static void
 test_large_group(void **state)
 {
@@ -308,6 +309,36 @@ test_large_group(void **state)
     dummy_switch_run(&sw, &out, "ovs-ofctl -O OpenFlow15 dump-groups %s "
                      "| grep -o 'bucket_id:' | wc -l", sw.target);
     assert_int_equal(atoi(ds_cstr(&out)), 1);
+
+    /* Copied buckets: 3 kept, 33 in the switch, interleaved; the same
+     * buckets with another copy count are a change. */
+    ok(flow_table_add_group_copies(
+           &ft, "service/big", COOKIE_SERVICE, 77, 11,
+           "type=select,selection_method=dp_hash,"
+           "bucket=bucket_id:0,actions=load:1->NXM_NX_REG3[],resubmit(,8),"
+           "bucket=bucket_id:1,actions=load:2->NXM_NX_REG3[],resubmit(,8),"
+           "bucket=bucket_id:2,actions=load:3->NXM_NX_REG3[],resubmit(,8)"));
+    assert_true(sync(oc, &ft));
+    ds_clear(&out);
+    dummy_switch_run(&sw, &out, "ovs-ofctl -O OpenFlow15 dump-groups %s "
+                     "| grep -o 'bucket_id:[0-9]*,actions=[^,]*' | sort -u "
+                     "| wc -l", sw.target);
+    assert_int_equal(atoi(ds_cstr(&out)), 33);
+    ds_clear(&out);
+    dummy_switch_run(&sw, &out, "ovs-ofctl -O OpenFlow15 dump-groups %s "
+                     "| grep -o 'bucket_id:32,actions=[^,]*'", sw.target);
+    assert_non_null(strstr(ds_cstr(&out), "0x3->reg3"));
+    ok(flow_table_add_group_copies(
+           &ft, "service/big", COOKIE_SERVICE, 77, 2,
+           "type=select,selection_method=dp_hash,"
+           "bucket=bucket_id:0,actions=load:1->NXM_NX_REG3[],resubmit(,8),"
+           "bucket=bucket_id:1,actions=load:2->NXM_NX_REG3[],resubmit(,8),"
+           "bucket=bucket_id:2,actions=load:3->NXM_NX_REG3[],resubmit(,8)"));
+    assert_true(sync(oc, &ft));
+    ds_clear(&out);
+    dummy_switch_run(&sw, &out, "ovs-ofctl -O OpenFlow15 dump-groups %s "
+                     "| grep -o 'bucket_id:' | wc -l", sw.target);
+    assert_int_equal(atoi(ds_cstr(&out)), 6);
     ds_destroy(&out);
     ds_destroy(&spec);
     ofctrl_destroy(oc);
