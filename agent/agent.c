@@ -3,6 +3,7 @@
 #include "agent/agent.h"
 #include "agent/agent-int.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -414,6 +415,10 @@ advance(struct agent *a, const struct feature_ctx *ctx)
         && ofctrl_prev_round_deleted(a->ofctrl)) {
         set_state(a, AGENT_RUNNING, "the switch holds this run's flows "
                   "alone");
+        /* The initial lists and the first full sync leave much freed heap
+         * behind (response buffers, parsed JSON, the encoded bundle):
+         * give it back to the system once. */
+        malloc_trim(0);
     }
 }
 
