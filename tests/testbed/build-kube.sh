@@ -12,6 +12,10 @@
 # The vendored modern-go/reflect2 1.0.1 crashes on Go >= 1.18, so it is
 # replaced by Debian's 1.0.2 before building.
 #
+# Usage: build-kube.sh [BINARY...]: more binaries from cmd/ (kube-proxy for
+# the Services benchmark); those a complete cache lacks are built and added
+# to it, each file renamed into place.
+#
 # Environment: KUBE_BUILD_NICE (default 10), KUBE_SOURCE_VERSION (skip the
 # apt lookup), TENDRIL_CACHE.
 set -euo pipefail
@@ -19,7 +23,8 @@ set -euo pipefail
 cache_root=${TENDRIL_CACHE:-/var/cache/tendril}
 nice_level=${KUBE_BUILD_NICE:-10}
 reflect2_src=/usr/share/gocode/src/github.com/modern-go/reflect2
-binaries="kube-apiserver kube-controller-manager kubectl"
+base="kube-apiserver kube-controller-manager kubectl"
+binaries="$base $*"
 
 die() {
     echo "build-kube.sh: $*" >&2
@@ -51,6 +56,14 @@ cache_complete() {
     done
 }
 
+# The binaries of $binaries that cache directory $1 lacks.
+missing() {
+    local b
+    for b in $binaries; do
+        [[ -x $1/bin/$b ]] || echo "$b"
+    done
+}
+
 version=$(source_version)
 final=$cache_root/kubernetes-$version
 if cache_complete "$final"; then
@@ -73,6 +86,13 @@ if cache_complete "$final"; then
     echo "build-kube.sh: reusing $final (built meanwhile)" >&2
     echo "$final"
     exit 0
+fi
+
+# A complete cache of the base binaries gets only what it lacks.
+adding=
+if (binaries=$base; cache_complete "$final"); then
+    adding=1
+    binaries=$(missing "$final" | tr '\n' ' ')
 fi
 
 work=$(mktemp -d /var/tmp/tendril-kube-build.XXXXXX)
@@ -109,6 +129,14 @@ mkdir -p "$stage/bin"
 for b in $binaries; do
     install -m 0755 "$src/_output/bin/$b" "$stage/bin/$b"
 done
+if [[ -n $adding ]]; then
+    for b in $binaries; do
+        mv -T "$stage/bin/$b" "$final/bin/$b"
+    done
+    echo "build-kube.sh: added $binaries in $((end - start)) s: $final" >&2
+    echo "$final"
+    exit 0
+fi
 "$stage/bin/kubectl" version --client >/dev/null \
     || die "built kubectl does not run"
 echo "$version" > "$stage/SOURCE_VERSION"

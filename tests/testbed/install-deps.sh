@@ -13,7 +13,7 @@ fi
 
 # Run-time packages of the test bed, then what building Kubernetes from
 # Debian's source package needs.
-PACKAGES="etcd-server openssl jq curl ethtool iproute2 iputils-ping iptables
+PACKAGES="etcd-server openssl jq curl ethtool iproute2 iputils-ping iptables conntrack
           procps util-linux
           openvswitch-switch openvswitch-common containernetworking-plugins
           golang-go golang-github-modern-go-reflect2-dev dpkg-dev make rsync"
