@@ -41,19 +41,15 @@ ctl() {   # NODE ARGS...
 }
 
 # serve POD: answers every TCP connection on 8080 and every UDP datagram on
-# 8081 with the pod's name, until the test ends.
+# 8081 with the pod's name (tests/system/name-server.py), until the test
+# ends; the TCP clients' addresses go to $work/POD.peers.  "$testbed"
+# execs down to the server, so $! is its pid.
 serve() {
     local pod=$1
-    (while :; do
-         echo "$pod" | tb exec "default/$pod" timeout 10 nc -n -v -l -p 8080 \
-             -N >/dev/null 2>>"$work/$pod.peers" || sleep 0.2
-     done) &
+    "$testbed" exec "default/$pod" python3 "$top/tests/system/name-server.py" \
+        "$pod" --tcp 8080 --udp 8081 --peers 2>>"$work/$pod.peers" &
     servers+=($!)
-    (while :; do
-         echo "$pod" | tb exec "default/$pod" timeout 10 nc -u -l -p 8081 \
-             -W 1 >/dev/null 2>&1 || sleep 0.2
-     done) &
-    servers+=($!)
+    sleep 0.3
 }
 
 # ask PROTO VIP PORT: one request from the client; prints who answered.
@@ -147,6 +143,74 @@ check "the node reaches the ClusterIP (--service-cidr)" within 5 sh -c \
     "[ -n \"\$('$testbed' exec node1 timeout 3 nc -w 2 $vip 80 </dev/null)\" ]"
 check "another node reaches it too" within 5 sh -c \
     "[ -n \"\$('$testbed' exec node2 timeout 3 nc -w 2 $vip 80 </dev/null)\" ]"
+
+# 1,000 connections spread evenly: each of the two endpoints gets 40 to 60%
+# (the binomial spread of a fair choice is +-1.6%), none fails.
+out=$(tb exec default/client python3 "$top/tests/bench/svc-client.py" count \
+      "$vip" 80 1000 | tr '\n' ' ')
+echo "# 1000 connections: $out"
+check "1,000 connections spread evenly over both endpoints" awk -v o="$out" \
+    'BEGIN { n = split(o, f, " "); ok = n == 4
+             for (i = 1; i < n; i += 2) ok = ok && f[i] >= 400 && f[i] <= 600 \
+                                              && f[i + 1] != "-"
+             exit !ok }'
+
+# Several ports with named and numeric targetPorts; ports added and
+# removed; a deleted and recreated Service.
+multiport() {
+    tb kubectl create -f - >/dev/null <<'EOF2' || return 1
+apiVersion: v1
+kind: Service
+metadata: {name: multi, namespace: default}
+spec:
+  selector: {app: web}
+  ports:
+  - {name: a, port: 81, targetPort: http, protocol: TCP}
+  - {name: b, port: 82, targetPort: 8080, protocol: TCP}
+EOF2
+    within 10 endpoints_listed multi 4 || return 1
+    local mvip out
+    mvip=$(tb kubectl get service multi -o jsonpath='{.spec.clusterIP}')
+    out="$(answers tcp "$mvip" 81 10)/$(answers tcp "$mvip" 82 10)"
+    echo "# ports 81/82: $out"
+    [[ $out == "web1 web2 /web1 web2 " ]] || return 1
+    # Port 83/UDP added, port 81 removed.
+    tb kubectl patch service multi --type=json -p '[
+      {"op": "remove", "path": "/spec/ports/0"},
+      {"op": "add", "path": "/spec/ports/-", "value":
+       {"name": "c", "port": 83, "targetPort": 8081, "protocol": "UDP"}}]' \
+        >/dev/null || return 1
+    within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+        services/list | grep -q 'udp/83 (c)'" || return 1
+    out="$(answers udp "$mvip" 83 10)/$(answers tcp "$mvip" 82 6)"
+    echo "# ports 83/udp and 82 after the change: $out"
+    [[ $out == "web1 web2 /web1 web2 " ]] || return 1
+    out=$(ask tcp "$mvip" 81)
+    echo "# removed port 81: '$out'"
+    [[ -z $out ]] || return 1
+    # Deleted and created again: a new address answers, the old one not.
+    tb kubectl delete service multi >/dev/null || return 1
+    tb kubectl create -f - >/dev/null <<'EOF2' || return 1
+apiVersion: v1
+kind: Service
+metadata: {name: multi, namespace: default}
+spec:
+  selector: {app: web}
+  ports: [{name: b, port: 82, targetPort: 8080, protocol: TCP}]
+EOF2
+    local nvip
+    nvip=$(tb kubectl get service multi -o jsonpath='{.spec.clusterIP}')
+    within 10 sh -c "[ -n \"\$('$testbed' exec default/client timeout 3 \
+        nc -w 2 $nvip 82 </dev/null)\" ]" || return 1
+    if [[ $nvip != "$mvip" ]]; then
+        out=$(ask tcp "$mvip" 82)
+        echo "# the old address after the re-creation: '$out'"
+        [[ -z $out ]] || return 1
+    fi
+    tb kubectl delete service multi >/dev/null
+}
+check "multiport with named and numeric targetPorts, ports added and \
+removed, the Service deleted and created again" multiport
 
 # ClientIP session affinity (learn flows): one client keeps its endpoint;
 # switched off it spreads again; a short timeout expires; a learned endpoint
@@ -347,6 +411,56 @@ EOF2
 check "a Service without a selector, with a hand-made EndpointSlice, keeps \
 a connection through an agent restart" steady_through_restart
 
+# No ready endpoint: as kube-proxy does, the serving ones that are
+# terminating get the traffic; once one is ready again, only it.
+terminating_fallback() {
+    local web1_ip web2_ip tvip out
+    web1_ip=$(tb kubectl get pod web1 -o jsonpath='{.status.podIP}')
+    web2_ip=$(tb kubectl get pod web2 -o jsonpath='{.status.podIP}')
+    tb kubectl create -f - >/dev/null <<EOF2 || return 1
+apiVersion: v1
+kind: Service
+metadata: {name: term, namespace: default}
+spec:
+  ports: [{name: t, port: 80, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1beta1
+kind: EndpointSlice
+metadata:
+  name: term-manual
+  namespace: default
+  labels: {kubernetes.io/service-name: term}
+addressType: IPv4
+ports: [{name: t, port: 8080, protocol: TCP}]
+endpoints:
+- addresses: ["$web1_ip"]
+  conditions: {ready: false, serving: true, terminating: true}
+- addresses: ["$web2_ip"]
+  conditions: {ready: false, serving: false, terminating: true}
+EOF2
+    within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+        services/list | grep -A3 '^default/term:' \
+        | grep -q serving-terminating" || return 1
+    tvip=$(tb kubectl get service term -o jsonpath='{.spec.clusterIP}')
+    out=$(answers tcp "$tvip" 80 8)
+    echo "# only terminating endpoints: $out"
+    [[ $out == "web1 " ]] || return 1
+    tb kubectl patch endpointslice term-manual --type=json -p '[
+      {"op": "replace", "path": "/endpoints/1/conditions",
+       "value": {"ready": true, "serving": true, "terminating": false}}]' \
+        >/dev/null || return 1
+    within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+        services/list | grep -A3 '^default/term:' | grep -q ' ready'" \
+        || return 1
+    out=$(answers tcp "$tvip" 80 8)
+    echo "# with a ready endpoint: $out"
+    [[ $out == "web2 " ]] || return 1
+    tb kubectl delete service term >/dev/null
+    tb kubectl delete endpointslice term-manual >/dev/null
+}
+check "with no ready endpoint the serving terminating ones answer, until \
+one is ready" terminating_fallback
+
 # Another Service reaching the same endpoint shares its EndpointDNAT flow.
 tb kubectl create -f - >/dev/null <<'EOF'
 apiVersion: v1
@@ -453,14 +567,8 @@ while time.time() < end:
     echo "# answers: $(uniq -c "$work/udp.out" | tr -s ' \n' ' ')"
     grep -q udp1 "$work/udp.out" && tail -n 5 "$work/udp.out" | grep -q udp2
 }
-# Not reliable yet: the client still reaches the gone endpoint in about
-# one run of three (see docs/architecture.md), so it runs on request only.
-if [[ ${TENDRIL_TEST_UDP_FLUSH:-} == 1 ]]; then
-    check "UDP from one client port follows a replaced server pod" \
-        udp_follows_endpoint
-else
-    echo "# skipped: UDP follows a replaced server (TENDRIL_TEST_UDP_FLUSH=1)"
-fi
+check "UDP from one client port follows a replaced server pod" \
+    udp_follows_endpoint
 
 tb pod delete default/web2 >/dev/null || fail "delete pod web2"
 check "a deleted endpoint leaves the Service" \
