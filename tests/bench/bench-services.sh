@@ -232,11 +232,13 @@ tendril_has() {   # N
         | grep -c 'group_id=')
     ((g >= $1 + 1))
 }
-# kube-proxy's rules hold N cluster IPs of bulk Services.
+# kube-proxy's rules hold N cluster IPs of bulk Services (the jump to the
+# Service's chain; each also has a masquerade mark rule).
 kube_proxy_has() {   # N
     local r
     r=$(tb exec node1 iptables-legacy-save -t nat \
-        | grep -c '^-A KUBE-SERVICES .*"bulk/s[0-9]*:http cluster IP"')
+        | grep '^-A KUBE-SERVICES .*"bulk/s[0-9]*:http cluster IP"' \
+        | grep -c -- '-j KUBE-SVC-')
     ((r >= $1))
 }
 
