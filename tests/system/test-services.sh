@@ -345,6 +345,23 @@ echo "# web1 through its own Service: $out"
 check "hairpin: a pod reaches itself through its own Service" \
     test "$out" = "web1 web2 "
 
+# ClientIP affinity through the NodePort: the underlay host keeps one
+# endpoint; switched off, it reaches both again.
+affinity np '{"spec":{"sessionAffinity":"ClientIP"}}'
+within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+    services/list | grep -A1 '^default/np:' | grep -q 'affinity ClientIP'" \
+    >/dev/null
+out=$(from cp "$n1" 30080 8)
+echo "# NodePort with affinity from the underlay host: $out"
+check "ClientIP affinity through a NodePort keeps one endpoint" \
+    test "$(wc -w <<<"$out")" = 1 -a "$out" != "- "
+affinity np '{"spec":{"sessionAffinity":"None"}}'
+within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+    services/list | grep -A1 '^default/np:' | grep -q 'affinity None'" \
+    >/dev/null
+out=$(from cp "$n1" 30080 12)
+check "and without it both again" test "$out" = "web1 web2 "
+
 # externalTrafficPolicy Local: only the node's own endpoints, the client's
 # address kept, and the health check answering with the local count.
 tb kubectl patch service np -p '{"spec":{"externalTrafficPolicy":"Local"}}' \
