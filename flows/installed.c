@@ -616,7 +616,10 @@ diff_obj(const struct installed *in, enum op_kind kind, uint32_t id,
                    kind, true, obj_owner_id(d))->id = id;
             (*(group ? &stats->groups_deleted : &stats->meters_deleted))++;
         }
-    } else if (!o || !o->known || o->spec_hash != spec_hash(d)) {
+        return;
+    }
+    uint64_t hash = spec_hash(d);
+    if (!o || !o->known || o->spec_hash != hash) {
         struct ovs_list *list = group ? &out->group_mods : &out->meter_mods;
         struct ovs_list more = OVS_LIST_INITIALIZER(&more);
         struct installed_op *op = record(
@@ -625,7 +628,7 @@ diff_obj(const struct installed *in, enum op_kind kind, uint32_t id,
             kind, false, d->owner->object_id);
         ovs_list_push_back_all(list, &more);
         op->id = id;
-        op->spec_hash = spec_hash(d);
+        op->spec_hash = hash;
         if (o) {
             (*(group ? &stats->groups_modified
                      : &stats->meters_modified))++;

@@ -312,12 +312,13 @@ test_large_group(void **state)
 
     /* Copied buckets: 3 kept, 33 in the switch, interleaved; the same
      * buckets with another copy count are a change. */
-    ok(flow_table_add_group_copies(
-           &ft, "service/big", COOKIE_SERVICE, 77, 11,
-           "type=select,selection_method=dp_hash,"
-           "bucket=bucket_id:0,actions=load:1->NXM_NX_REG3[],resubmit(,8),"
-           "bucket=bucket_id:1,actions=load:2->NXM_NX_REG3[],resubmit(,8),"
-           "bucket=bucket_id:2,actions=load:3->NXM_NX_REG3[],resubmit(,8)"));
+    static const char three[] =
+        "type=select,selection_method=dp_hash,"
+        "bucket=bucket_id:0,actions=load:1->NXM_NX_REG3[],resubmit(,8),"
+        "bucket=bucket_id:1,actions=load:2->NXM_NX_REG3[],resubmit(,8),"
+        "bucket=bucket_id:2,actions=load:3->NXM_NX_REG3[],resubmit(,8)";
+    ok(flow_table_add_group_copies(&ft, "service/big", COOKIE_SERVICE, 77,
+                                   11, "%s", three));
     assert_true(sync(oc, &ft));
     ds_clear(&out);
     dummy_switch_run(&sw, &out, "ovs-ofctl -O OpenFlow15 dump-groups %s "
@@ -328,12 +329,8 @@ test_large_group(void **state)
     dummy_switch_run(&sw, &out, "ovs-ofctl -O OpenFlow15 dump-groups %s "
                      "| grep -o 'bucket_id:32,actions=[^,]*'", sw.target);
     assert_non_null(strstr(ds_cstr(&out), "0x3->reg3"));
-    ok(flow_table_add_group_copies(
-           &ft, "service/big", COOKIE_SERVICE, 77, 2,
-           "type=select,selection_method=dp_hash,"
-           "bucket=bucket_id:0,actions=load:1->NXM_NX_REG3[],resubmit(,8),"
-           "bucket=bucket_id:1,actions=load:2->NXM_NX_REG3[],resubmit(,8),"
-           "bucket=bucket_id:2,actions=load:3->NXM_NX_REG3[],resubmit(,8)"));
+    ok(flow_table_add_group_copies(&ft, "service/big", COOKIE_SERVICE, 77,
+                                   2, "%s", three));
     assert_true(sync(oc, &ft));
     ds_clear(&out);
     dummy_switch_run(&sw, &out, "ovs-ofctl -O OpenFlow15 dump-groups %s "
