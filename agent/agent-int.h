@@ -39,7 +39,7 @@ enum agent_state {
 const char *agent_state_name(enum agent_state);
 const char *agent_state_description(enum agent_state);
 
-enum { AGENT_N_FEATURES = 4 };
+enum { AGENT_N_FEATURES = 5 };
 
 struct agent {
     struct agent_config cfg;

@@ -31,6 +31,7 @@ VLOG_DEFINE_THIS_MODULE(agent);
 /* In the order they run: the others use the static pipeline's tables. */
 static const struct feature_class *const feature_classes[AGENT_N_FEATURES] = {
     &pipeline_feature, &pods_feature, &nodes_feature, &services_feature,
+    &policies_feature,
 };
 
 const char *

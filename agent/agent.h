@@ -26,6 +26,7 @@ void agent_format_pods(const struct agent *, struct ds *);
 void agent_format_ipam(const struct agent *, struct ds *);
 void agent_format_nodes(const struct agent *, struct ds *);
 void agent_format_services(const struct agent *, struct ds *);
+void agent_format_policies(const struct agent *, struct ds *);
 void agent_format_feature(const struct agent *, const char *name,
                           struct ds *);
 void agent_format_memory(const struct agent *, struct ds *);

@@ -16,6 +16,7 @@ agent_libtendril_agent_a_SOURCES = \
 	agent/nodes.c \
 	agent/pod-cidr.c agent/pod-cidr.h \
 	agent/pods.c \
+	agent/policies.c \
 	agent/service-refs.c agent/service-refs.h \
 	agent/services.c
 agent_libtendril_agent_a_SOURCES += agent/k8s-cache.c agent/k8s-cache.h \

@@ -69,5 +69,6 @@ extern const struct feature_class pipeline_feature;
 extern const struct feature_class pods_feature;
 extern const struct feature_class nodes_feature;
 extern const struct feature_class services_feature;
+extern const struct feature_class policies_feature;
 
 #endif /* agent/feature.h */

@@ -228,3 +228,9 @@ agent_format_k8s_get(const struct agent *a, const char *kind,
     return (a->cache ? k8s_format_get(a->cache, kind, key, s)
                      : agent_format_k8s_status(a, s));
 }
+
+void
+agent_format_policies(const struct agent *a, struct ds *s)
+{
+    agent_format_feature(a, "policies", s);
+}

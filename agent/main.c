@@ -56,6 +56,7 @@ UNIXCTL_FORMATTER(unixctl_pods, agent_format_pods)
 UNIXCTL_FORMATTER(unixctl_ipam, agent_format_ipam)
 UNIXCTL_FORMATTER(unixctl_nodes, agent_format_nodes)
 UNIXCTL_FORMATTER(unixctl_services, agent_format_services)
+UNIXCTL_FORMATTER(unixctl_policies, agent_format_policies)
 UNIXCTL_FORMATTER(unixctl_memory, agent_format_memory)
 UNIXCTL_FORMATTER(unixctl_sync_stats, agent_format_sync_stats)
 
@@ -153,6 +154,8 @@ main(int argc, char *argv[])
     unixctl_command_register("ipam/list", "", 0, 0, unixctl_ipam, agent);
     unixctl_command_register("nodes/list", "", 0, 0, unixctl_nodes, agent);
     unixctl_command_register("services/list", "", 0, 0, unixctl_services,
+                             agent);
+    unixctl_command_register("policy/list", "", 0, 0, unixctl_policies,
                              agent);
     unixctl_command_register("memory/show", "", 0, 0, unixctl_memory, agent);
     unixctl_command_register("flows/sync-stats", "", 0, 0,

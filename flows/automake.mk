@@ -10,6 +10,7 @@ flows_libtendril_flows_a_SOURCES = \
 	flows/node.c \
 	flows/ofctrl.c flows/ofctrl.h \
 	flows/pipeline.c flows/pipeline.h \
+	flows/policy.c flows/policy.h \
 	flows/reject.c flows/reject.h \
 	flows/service.c flows/service.h \
 	flows/tables.c flows/tables.h

@@ -119,8 +119,18 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
      * reply crosses its switch, which then has no state for it. */
     ADD(ft, TABLE_CT_STATE, 210, "ct_state=+inv+trk,ip,reg0=%d/%d "
         "actions=drop", SRC_CLASS_POD, SRC_CLASS_MASK);
-    ADD(ft, TABLE_CT_STATE, 200, "ct_state=-new+trk,ip "
+    /* Established and related packets skip the Service and policy
+     * stages: their connection was admitted when it began.  A connection
+     * that is committed but has seen no reply yet (a retransmitted SYN, a
+     * second datagram; a Service connection is committed by EndpointDNAT
+     * before the policy stages) is judged by policy again, so that a
+     * connection a policy dropped never slips through. */
+    ADD(ft, TABLE_CT_STATE, 200, "ct_state=+est+trk,ip "
         "actions=goto_table:L3Forwarding");
+    ADD(ft, TABLE_CT_STATE, 199, "ct_state=+rel+trk,ip "
+        "actions=goto_table:L3Forwarding");
+    ADD(ft, TABLE_CT_STATE, 190, "ct_state=-new+trk,ip "
+        "actions=goto_table:EgressRule");
     ADD(ft, TABLE_CT_STATE, 0, "actions=goto_table:ServiceLB");
     /* SessionAffinity holds the flows the switch learns for Services with
      * ClientIP affinity.  ServiceLB only looks things up in it, by
@@ -131,9 +141,16 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
         ADD(ft, pass_through[i].table, 0, "actions=goto_table:%s",
             table_name(pass_through[i].next));
     }
-    /* Established connections were admitted by policy when they began. */
-    ADD(ft, TABLE_INGRESS_RULE, 210, "ct_state=-new+trk,ip "
+    /* Established and related packets were admitted by policy when their
+     * connection began.  The node itself (kubelet probes, and connections
+     * the node masqueraded: NodePorts and external addresses with the
+     * Cluster policy, hairpin) always reaches its pods. */
+    ADD(ft, TABLE_INGRESS_RULE, 210, "ct_state=+est+trk,ip "
         "actions=goto_table:ConntrackCommit");
+    ADD(ft, TABLE_INGRESS_RULE, 209, "ct_state=+rel+trk,ip "
+        "actions=goto_table:ConntrackCommit");
+    ADD(ft, TABLE_INGRESS_RULE, 205, "ip,nw_src=%s "
+        "actions=goto_table:IngressMetric", gw_ip);
 
     /* L3Forwarding: the node's own gateway address goes to the gateway
      * unchanged; everything else from a pod leaves through the gateway to

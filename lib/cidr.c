@@ -254,3 +254,51 @@ cidr_offset(const struct cidr *cidr, const struct ipaddr *ip, uint64_t *n)
     *n = value;
     return true;
 }
+
+/* Appends 'c' minus every prefix of 'except' to 'out', in address order,
+ * splitting 'c' in halves only where an exception lies inside it.  A
+ * prefix of another family does not count. */
+static void
+cidr_subtract__(const struct cidr *c, const struct cidr *except, size_t n,
+                struct cidr_list *out)
+{
+    bool overlap = false;
+    for (size_t i = 0; i < n; i++) {
+        if (except[i].addr.family != c->addr.family
+            || !cidr_overlaps(c, &except[i])) {
+            continue;
+        }
+        if (except[i].plen <= c->plen) {
+            return;                 /* All of 'c' is excepted. */
+        }
+        overlap = true;
+    }
+    if (!overlap) {
+        if (out->n >= out->allocated) {
+            out->cidrs = x2nrealloc(out->cidrs, &out->allocated,
+                                    sizeof *out->cidrs);
+        }
+        out->cidrs[out->n++] = *c;
+        return;
+    }
+    /* Some exception lies strictly inside 'c', so 'c' is not a host
+     * prefix: split it. */
+    struct cidr half = { .addr = c->addr, .plen = c->plen + 1 };
+    cidr_subtract__(&half, except, n, out);
+    half.addr.bytes[c->plen / 8] |= 0x80 >> (c->plen % 8);
+    cidr_subtract__(&half, except, n, out);
+}
+
+void
+cidr_subtract(const struct cidr *c, const struct cidr *except, size_t n,
+              struct cidr_list *out)
+{
+    cidr_subtract__(c, except, n, out);
+}
+
+void
+cidr_list_destroy(struct cidr_list *l)
+{
+    free(l->cidrs);
+    memset(l, 0, sizeof *l);
+}

@@ -51,4 +51,19 @@ bool cidr_nth(const struct cidr *, uint64_t n, struct ipaddr *);
 bool cidr_offset(const struct cidr *, const struct ipaddr *, uint64_t *n);
 bool cidr_equals(const struct cidr *, const struct cidr *);
 
+/* A growable array of prefixes. */
+struct cidr_list {
+    struct cidr *cidrs;
+    size_t n;
+    size_t allocated;
+};
+void cidr_list_destroy(struct cidr_list *);
+
+/* Appends to 'out' prefixes that together hold exactly the addresses of
+ * 'c' that none of the 'n' prefixes of 'except' holds (an ipBlock's cidr
+ * minus its excepts): 10.0.0.0/8 minus 10.1.0.0/16 is eight prefixes,
+ * 10.0.0.0/16, 10.128.0.0/9 and so on. */
+void cidr_subtract(const struct cidr *c, const struct cidr *except, size_t n,
+                   struct cidr_list *out);
+
 #endif /* lib/cidr.h */

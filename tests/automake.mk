@@ -10,9 +10,15 @@ tests_unit_test_cidr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cidr_LDADD = $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/test-flows
-tests_unit_test_flows_SOURCES = tests/unit/test-flows.c
+tests_unit_test_flows_SOURCES = tests/unit/test-flows.c tests/unit/golden.h
 tests_unit_test_flows_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_flows_LDADD = flows/libtendril-flows.a $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test-policy
+tests_unit_test_policy_SOURCES = tests/unit/test-policy.c \
+	tests/unit/golden.h
+tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policy_LDADD = flows/libtendril-flows.a $(UNIT_LDADD)
 
 check_PROGRAMS += tests/unit/test-ofctrl
 tests_unit_test_ofctrl_SOURCES = tests/unit/test-ofctrl.c \

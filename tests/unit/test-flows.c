@@ -29,6 +29,7 @@
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofpbuf.h"
 #include "util.h"
+#include "tests/unit/golden.h"
 
 /* Fails the test with the error if there is one. */
 static void
@@ -808,38 +809,6 @@ test_add_built(void **state)
     free(error);
     ofpbuf_uninit(&ofpacts);
     flow_table_destroy(&ft);
-}
-
-/* Compares 'actual' with the golden file tests/fixtures/flows/NAME, or
- * writes it when TENDRIL_UPDATE_GOLDEN is set. */
-static void
-check_golden(const char *name, const char *actual)
-{
-    const char *srcdir = getenv("srcdir") ? getenv("srcdir") : ".";
-    char *path = xasprintf("%s/tests/fixtures/flows/%s", srcdir, name);
-
-    if (getenv("TENDRIL_UPDATE_GOLDEN")) {
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(actual, f);
-        fclose(f);
-    }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fail_msg("cannot open golden file %s", path);
-    }
-    struct ds expected = DS_EMPTY_INITIALIZER;
-    int c;
-    while ((c = getc(f)) != EOF) {
-        ds_put_char(&expected, c);
-    }
-    fclose(f);
-    if (strcmp(ds_cstr(&expected), actual)) {
-        fail_msg("flows differ from %s:\n--- expected\n%s--- actual\n%s",
-                 path, ds_cstr(&expected), actual);
-    }
-    ds_destroy(&expected);
-    free(path);
 }
 
 static struct node_net

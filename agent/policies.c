@@ -1,0 +1,1026 @@
+/* NetworkPolicy as a feature: the conjunctions of every policy that selects
+ * a pod of this node, and the drops of the pods it isolates
+ * (flows/policy.c makes the flows).
+ *
+ * Inputs: NetworkPolicies, Pods and Namespaces from the cache, and the
+ * attachments, which are the truth about this node's pods: a pod has its
+ * address from the agent before the API server hears of it, so its policy
+ * flows go into the switch with its own flows, in the same bundle, before
+ * its CNI ADD returns.
+ *
+ * A change marks dirty only the policies it can matter to: a policy
+ * itself; a pod's labels, addresses or ports, to the policies that select
+ * it (old or new) as target or peer; a namespace's labels, to the policies
+ * with a namespaceSelector that matches them (old or new).  A run renders
+ * the dirty policies again, whole; the flow table's diff sends only what
+ * changed.  Conjunction ids are a hash of the policy, direction, rule and
+ * port group, so they are the same after a restart. */
+#include "ovs-config.h"
+
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/attachments.h"
+#include "agent/config.h"
+#include "agent/feature.h"
+#include "agent/k8s-cache.h"
+#include "flows/flow-table.h"
+#include "flows/policy.h"
+#include "hash.h"
+#include "lib/k8s-object.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(policies);
+
+/* What one policy has in the flow table. */
+struct rendered_policy {
+    struct hmap_node node;       /* In policies_feature's 'policies'. */
+    char *key;                   /* "NAMESPACE/NAME". */
+    char *owner;                 /* "policy/NAMESPACE/NAME". */
+    uint32_t *ids;               /* The conjunction ids it holds. */
+    size_t n_ids, allocated_ids;
+    size_t n_targets;            /* Local pods it applies to. */
+    struct ds detail;            /* Its rules, for policy/list. */
+    char *error;                 /* Why it has no flows, or NULL. */
+};
+
+/* A conjunction id in use. */
+struct conj_id {
+    struct hmap_node node;       /* In policies_feature's 'ids', by id. */
+    uint32_t id;
+    char *key;                   /* "NS/NAME/DIR/RULE/PORTS". */
+};
+
+/* A local pod's isolation as it is in the flow table. */
+struct isolation {
+    char *ip;
+    bool ingress;
+    bool egress;
+};
+
+struct policies_feature {
+    struct k8s_cache *cache;     /* NULL without a Kubernetes client. */
+    struct sset dirty;           /* Policies to render again. */
+    bool isolation_dirty;        /* Isolation to work out again. */
+    struct hmap policies;        /* Contains "struct rendered_policy"s. */
+    struct hmap ids;             /* Contains "struct conj_id"s. */
+    struct shash local;          /* "NS/NAME" -> IP (char *): this node's
+                                  * attached pods, as of the last run. */
+    struct shash isolated;       /* "NS/NAME" -> struct isolation. */
+};
+
+static void
+mark(struct policies_feature *f, const struct k8s_object *np)
+{
+    sset_add_and_free(&f->dirty, xasprintf("%s/%s", np->namespace,
+                                           np->name));
+    f->isolation_dirty = true;
+}
+
+/* Whether 'peer' of a policy in 'policy_ns' selects 'pod'. */
+static bool
+peer_selects(const struct k8s_cache *cache, const char *policy_ns,
+             const struct k8s_np_peer *peer, const struct k8s_object *pod)
+{
+    if (peer->namespace_selector) {
+        const struct k8s_object *ns = k8s_cache_get(cache, K8S_NAMESPACE,
+                                                    NULL, pod->namespace);
+        return (ns && label_selector_matches(peer->namespace_selector,
+                                             &ns->labels)
+                && (!peer->pod_selector
+                    || label_selector_matches(peer->pod_selector,
+                                              &pod->labels)));
+    }
+    return (peer->pod_selector && !strcmp(policy_ns, pod->namespace)
+            && label_selector_matches(peer->pod_selector, &pod->labels));
+}
+
+static bool
+rules_select(const struct k8s_cache *cache, const char *policy_ns,
+             const struct k8s_np_rule *rules, size_t n,
+             const struct k8s_object *pod)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < rules[i].n_peers; j++) {
+            if (peer_selects(cache, policy_ns, &rules[i].peers[j], pod)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Whether 'pod' is a target or a peer of 'np'. */
+static bool
+policy_selects(const struct k8s_cache *cache,
+               const struct k8s_network_policy *np,
+               const struct k8s_object *pod)
+{
+    const char *ns = np->obj.namespace;
+    return ((!strcmp(ns, pod->namespace)
+             && label_selector_matches(np->pod_selector, &pod->labels))
+            || rules_select(cache, ns, np->ingress, np->n_ingress, pod)
+            || rules_select(cache, ns, np->egress, np->n_egress, pod));
+}
+
+/* Marks dirty the policies that select 'pod'. */
+static void
+mark_selecting(struct policies_feature *f, const struct k8s_object *pod)
+{
+    struct k8s_object_list list;
+    k8s_cache_list(f->cache, K8S_NETWORK_POLICY, NULL, &list);
+    for (size_t i = 0; i < list.n; i++) {
+        if (policy_selects(f->cache, k8s_network_policy_cast(list.objs[i]),
+                           pod)) {
+            mark(f, list.objs[i]);
+        }
+    }
+    k8s_object_list_destroy(&list);
+}
+
+static void
+policy_changed(const struct k8s_object *np, void *f)
+{
+    mark(f, np);
+}
+
+static void
+policy_updated(const struct k8s_object *old OVS_UNUSED,
+               const struct k8s_object *new, void *f)
+{
+    mark(f, new);
+}
+
+static bool
+same_ips(const struct k8s_pod *a, const struct k8s_pod *b)
+{
+    if (a->n_pod_ips != b->n_pod_ips) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_pod_ips; i++) {
+        if (!ipaddr_equals(&a->pod_ips[i], &b->pod_ips[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+same_ports(const struct k8s_pod *a, const struct k8s_pod *b)
+{
+    if (a->n_ports != b->n_ports) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_ports; i++) {
+        if (a->ports[i].port != b->ports[i].port
+            || a->ports[i].protocol != b->ports[i].protocol
+            || strcmp(a->ports[i].name, b->ports[i].name)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void
+pod_changed(const struct k8s_object *pod, void *f_)
+{
+    struct policies_feature *f = f_;
+    mark_selecting(f, pod);
+    f->isolation_dirty = true;
+}
+
+static void
+pod_updated(const struct k8s_object *old, const struct k8s_object *new,
+            void *f_)
+{
+    const struct k8s_pod *a = k8s_pod_cast(old), *b = k8s_pod_cast(new);
+    if (smap_equal(&old->labels, &new->labels) && same_ips(a, b)
+        && same_ports(a, b) && a->host_network == b->host_network) {
+        return;             /* Status updates that change no policy. */
+    }
+    pod_changed(old, f_);
+    pod_changed(new, f_);
+}
+
+/* Marks dirty the policies with a namespaceSelector that 'ns' matches. */
+static void
+namespace_changed(const struct k8s_object *ns, void *f_)
+{
+    struct policies_feature *f = f_;
+    struct k8s_object_list list;
+    k8s_cache_list(f->cache, K8S_NETWORK_POLICY, NULL, &list);
+    for (size_t i = 0; i < list.n; i++) {
+        const struct k8s_network_policy *np
+            = k8s_network_policy_cast(list.objs[i]);
+        const struct k8s_np_rule *rules[2] = { np->ingress, np->egress };
+        size_t n_rules[2] = { np->n_ingress, np->n_egress };
+        bool hit = false;
+        for (size_t d = 0; d < 2 && !hit; d++) {
+            for (size_t r = 0; r < n_rules[d] && !hit; r++) {
+                for (size_t p = 0; p < rules[d][r].n_peers && !hit; p++) {
+                    const struct label_selector *sel
+                        = rules[d][r].peers[p].namespace_selector;
+                    hit = sel && label_selector_matches(sel, &ns->labels);
+                }
+            }
+        }
+        if (hit) {
+            mark(f, &np->obj);
+        }
+    }
+    k8s_object_list_destroy(&list);
+}
+
+static void
+namespace_updated(const struct k8s_object *old, const struct k8s_object *new,
+                  void *f)
+{
+    if (!smap_equal(&old->labels, &new->labels)) {
+        namespace_changed(old, f);
+        namespace_changed(new, f);
+    }
+}
+
+static const struct k8s_cache_handlers policy_handlers = {
+    .added = policy_changed,
+    .updated = policy_updated,
+    .deleted = policy_changed,
+};
+
+static const struct k8s_cache_handlers pod_handlers = {
+    .added = pod_changed,
+    .updated = pod_updated,
+    .deleted = pod_changed,
+};
+
+static const struct k8s_cache_handlers namespace_handlers = {
+    .added = namespace_changed,
+    .updated = namespace_updated,
+    .deleted = namespace_changed,
+};
+
+/* Conjunction ids. */
+
+static struct conj_id *
+conj_id_find(const struct policies_feature *f, uint32_t id)
+{
+    struct conj_id *c;
+    HMAP_FOR_EACH_WITH_HASH (c, node, hash_int(id, 0), &f->ids) {
+        if (c->id == id) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* The id of 'key': a hash of it, moved on past ids in use. */
+static uint32_t
+conj_id_get(struct policies_feature *f, struct rendered_policy *r,
+            const char *key)
+{
+    uint32_t id = hash_string(key, 0);
+    for (;;) {
+        const struct conj_id *c = id ? conj_id_find(f, id) : NULL;
+        if (id && !c) {
+            break;
+        }
+        if (c && !strcmp(c->key, key)) {
+            return id;
+        }
+        id++;
+    }
+    struct conj_id *c = xmalloc(sizeof *c);
+    c->id = id;
+    c->key = xstrdup(key);
+    hmap_insert(&f->ids, &c->node, hash_int(id, 0));
+    if (r->n_ids >= r->allocated_ids) {
+        r->ids = x2nrealloc(r->ids, &r->allocated_ids, sizeof *r->ids);
+    }
+    r->ids[r->n_ids++] = id;
+    return id;
+}
+
+static void
+conj_ids_release(struct policies_feature *f, struct rendered_policy *r)
+{
+    for (size_t i = 0; i < r->n_ids; i++) {
+        struct conj_id *c = conj_id_find(f, r->ids[i]);
+        if (c) {
+            hmap_remove(&f->ids, &c->node);
+            free(c->key);
+            free(c);
+        }
+    }
+    r->n_ids = 0;
+}
+
+/* Rendering. */
+
+/* A local pod a policy applies to. */
+struct target {
+    const struct k8s_pod *pod;
+    struct ipaddr ip;
+};
+
+/* A conjunction being built, with the memory it points to. */
+struct conj_build {
+    struct policy_conj conj;
+    struct ipaddr *targets;
+    size_t allocated_targets;
+    struct cidr_list peers;
+    struct policy_port *ports;
+    char *sig;                   /* Its ports, as text. */
+};
+
+struct conj_builds {
+    struct conj_build *b;
+    size_t n, allocated;
+};
+
+/* The pod's IPv4 address: its attachment's on this node (the API server
+ * may not have it yet), else the first one the API server has; false if
+ * there is none or the pod is on the host's network. */
+static bool
+pod_ip(const struct policies_feature *f, const struct k8s_pod *pod,
+       struct ipaddr *ip)
+{
+    if (pod->host_network) {
+        return false;
+    }
+    char *key = xasprintf("%s/%s", pod->obj.namespace, pod->obj.name);
+    const char *local = shash_find_data(&f->local, key);
+    free(key);
+    if (local) {
+        char *error = ipaddr_parse(local, ip);
+        free(error);
+        return !error;
+    }
+    for (size_t i = 0; i < pod->n_pod_ips; i++) {
+        if (pod->pod_ips[i].family == AF_INET) {
+            *ip = pod->pod_ips[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+static uint8_t
+ip_proto(enum k8s_protocol p)
+{
+    return (p == K8S_PROTO_UDP ? IPPROTO_UDP
+            : p == K8S_PROTO_SCTP ? IPPROTO_SCTP
+            : IPPROTO_TCP);
+}
+
+static bool
+rule_has_named_port(const struct k8s_np_rule *rule)
+{
+    for (size_t i = 0; i < rule->n_ports; i++) {
+        if (rule->ports[i].port.type == K8S_PORT_REF_NAME) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The ports of 'rule' on destination 'pod' (NULL: numeric ones only) into
+ * 'b', and their text into 'b->sig'.  False if the rule names ports but
+ * none of them resolves: the rule then allows nothing there. */
+static bool
+resolve_ports(const struct k8s_np_rule *rule, const struct k8s_pod *pod,
+              struct conj_build *b)
+{
+    struct ds sig = DS_EMPTY_INITIALIZER;
+    b->ports = xcalloc(rule->n_ports + 1, sizeof *b->ports);
+    b->conj.n_ports = 0;
+    for (size_t i = 0; i < rule->n_ports; i++) {
+        const struct k8s_np_port *p = &rule->ports[i];
+        struct policy_port pp = { .ip_proto = ip_proto(p->protocol) };
+        if (p->port.type == K8S_PORT_REF_NUMBER) {
+            pp.port = p->port.number;
+            pp.end_port = p->end_port;
+        } else if (p->port.type == K8S_PORT_REF_NAME) {
+            pp.port = pod ? k8s_pod_find_port(pod, p->port.name,
+                                               p->protocol) : 0;
+            if (!pp.port) {
+                continue;
+            }
+        }
+        b->ports[b->conj.n_ports++] = pp;
+        ds_put_format(&sig, "%s%s", sig.length ? "," : "",
+                      k8s_protocol_to_string(p->protocol));
+        if (pp.port) {
+            ds_put_format(&sig, "/%"PRIu16, pp.port);
+        }
+        if (pp.end_port > pp.port) {
+            ds_put_format(&sig, "-%"PRIu16, pp.end_port);
+        }
+    }
+    b->conj.ports = b->ports;
+    b->sig = ds_steal_cstr(&sig);
+    if (!rule->n_ports) {
+        free(b->sig);
+        b->sig = xstrdup("any");
+    }
+    return !rule->n_ports || b->conj.n_ports;
+}
+
+static void
+conj_build_destroy(struct conj_build *b)
+{
+    free(b->targets);
+    cidr_list_destroy(&b->peers);
+    free(b->ports);
+    free(b->sig);
+}
+
+/* A new conjunction of 'dir' in 'out' whose ports are those of 'rule' on
+ * 'pod', or NULL if there are none there. */
+static struct conj_build *
+conj_new(struct conj_builds *out, enum policy_dir dir,
+         const struct k8s_np_rule *rule, const struct k8s_pod *pod)
+{
+    if (out->n >= out->allocated) {
+        out->b = x2nrealloc(out->b, &out->allocated, sizeof *out->b);
+    }
+    struct conj_build *b = &out->b[out->n];
+    memset(b, 0, sizeof *b);
+    b->conj.dir = dir;
+    if (!resolve_ports(rule, pod, b)) {
+        conj_build_destroy(b);
+        return NULL;
+    }
+    out->n++;
+    return b;
+}
+
+/* The conjunction of 'out' for the ports 'rule' has on 'pod', made if
+ * there is none yet; NULL if the rule has no port on 'pod'. */
+static struct conj_build *
+conj_for_pod(struct conj_builds *out, size_t first, enum policy_dir dir,
+             const struct k8s_np_rule *rule, const struct k8s_pod *pod)
+{
+    struct conj_build *b = conj_new(out, dir, rule, pod);
+    if (!b) {
+        return NULL;
+    }
+    for (size_t i = first; i < out->n - 1; i++) {
+        if (!strcmp(out->b[i].sig, b->sig)) {
+            conj_build_destroy(b);
+            out->n--;
+            return &out->b[i];
+        }
+    }
+    return b;
+}
+
+static void
+add_target(struct conj_build *b, const struct ipaddr *ip)
+{
+    if (b->conj.n_targets >= b->allocated_targets) {
+        b->targets = x2nrealloc(b->targets, &b->allocated_targets,
+                                sizeof *b->targets);
+    }
+    b->targets[b->conj.n_targets++] = *ip;
+}
+
+static void
+add_peer(struct conj_build *b, const struct ipaddr *ip)
+{
+    struct cidr c = { .addr = *ip, .plen = 32 };
+    cidr_subtract(&c, NULL, 0, &b->peers);
+}
+
+/* The peers of 'rule': its ipBlocks, less their excepts, into 'blocks';
+ * the pods its selectors select into 'pods' (every pod if 'all_pods'),
+ * which must be empty. */
+static void
+rule_peers(const struct policies_feature *f, const char *policy_ns,
+           const struct k8s_np_rule *rule, bool all_pods,
+           struct cidr_list *blocks, struct k8s_object_list *pods)
+{
+    if (all_pods) {
+        k8s_cache_list(f->cache, K8S_POD, NULL, pods);
+        return;
+    }
+    for (size_t i = 0; i < rule->n_peers; i++) {
+        const struct k8s_np_peer *peer = &rule->peers[i];
+        if (peer->ip_block) {
+            cidr_subtract(&peer->ip_block->cidr, peer->ip_block->except,
+                          peer->ip_block->n_except, blocks);
+            continue;
+        }
+        struct k8s_object_list sel;
+        k8s_cache_select_peer_pods(f->cache, policy_ns, peer, &sel);
+        for (size_t j = 0; j < sel.n; j++) {
+            if (pods->n >= pods->allocated) {
+                pods->objs = x2nrealloc(pods->objs, &pods->allocated,
+                                        sizeof *pods->objs);
+            }
+            pods->objs[pods->n++] = sel.objs[j];
+        }
+        k8s_object_list_destroy(&sel);
+    }
+}
+
+/* Sets 'b''s peers: every address, or 'blocks' and the pods of 'pods'. */
+static void
+set_peers(const struct policies_feature *f, struct conj_build *b, bool any,
+          const struct cidr_list *blocks, const struct k8s_object_list *pods)
+{
+    b->conj.any_peer = any;
+    if (any) {
+        return;
+    }
+    for (size_t i = 0; i < blocks->n; i++) {
+        cidr_subtract(&blocks->cidrs[i], NULL, 0, &b->peers);
+    }
+    for (size_t i = 0; pods && i < pods->n; i++) {
+        struct ipaddr ip;
+        if (pod_ip(f, k8s_pod_cast(pods->objs[i]), &ip)) {
+            add_peer(b, &ip);
+        }
+    }
+}
+
+/* The conjunctions of one rule.  Named ports resolve on the destination:
+ * for ingress on each target, for egress on each peer pod (on every pod
+ * for a rule without peers), so the targets or the peers are split by
+ * what their names resolve to, one conjunction each; ipBlocks get the
+ * numeric ports alone. */
+static void
+build_rule(const struct policies_feature *f, enum policy_dir dir,
+           const char *policy_ns, const struct k8s_np_rule *rule,
+           const struct target *targets, size_t n_targets,
+           struct conj_builds *out)
+{
+    bool any = !rule->n_peers;
+    bool named = rule_has_named_port(rule);
+    struct cidr_list blocks = { NULL, 0, 0 };
+    struct k8s_object_list pods = { NULL, 0, 0 };
+    rule_peers(f, policy_ns, rule, named && any && dir == POLICY_EGRESS,
+               &blocks, &pods);
+    size_t first = out->n;
+
+    if (!named || dir == POLICY_INGRESS) {
+        for (size_t i = 0; i < n_targets; i++) {
+            struct conj_build *b = conj_for_pod(out, first, dir, rule,
+                                                targets[i].pod);
+            if (b) {
+                add_target(b, &targets[i].ip);
+            }
+        }
+        for (size_t i = first; i < out->n; i++) {
+            set_peers(f, &out->b[i], any, &blocks, &pods);
+        }
+    } else {
+        /* Egress with named ports: addresses that are not pods get the
+         * numeric ports, each peer pod what the names are on it. */
+        struct conj_build *b = conj_new(out, dir, rule, NULL);
+        if (b) {
+            set_peers(f, b, any, &blocks, NULL);
+        }
+        for (size_t i = 0; i < pods.n; i++) {
+            const struct k8s_pod *pod = k8s_pod_cast(pods.objs[i]);
+            struct ipaddr ip;
+            if (!pod_ip(f, pod, &ip)) {
+                continue;
+            }
+            b = conj_for_pod(out, first, dir, rule, pod);
+            if (b) {
+                add_peer(b, &ip);
+            }
+        }
+        for (size_t i = first; i < out->n; i++) {
+            for (size_t j = 0; j < n_targets; j++) {
+                add_target(&out->b[i], &targets[j].ip);
+            }
+        }
+    }
+    cidr_list_destroy(&blocks);
+    k8s_object_list_destroy(&pods);
+}
+
+static const char *
+policy_dir_name(enum policy_dir dir)
+{
+    return dir == POLICY_INGRESS ? "ingress" : "egress";
+}
+
+/* The local pods 'np' applies to. */
+static size_t
+policy_targets(const struct policies_feature *f,
+               const struct k8s_network_policy *np, struct target **targets)
+{
+    struct k8s_object_list list;
+    k8s_cache_select_pods(f->cache, np->obj.namespace, np->pod_selector,
+                          &list);
+    size_t n = 0;
+    *targets = xcalloc(list.n + 1, sizeof **targets);
+    for (size_t i = 0; i < list.n; i++) {
+        char *key = xasprintf("%s/%s", list.objs[i]->namespace,
+                              list.objs[i]->name);
+        bool local = shash_find(&f->local, key) != NULL;
+        free(key);
+        const struct k8s_pod *pod = k8s_pod_cast(list.objs[i]);
+        if (local && pod_ip(f, pod, &(*targets)[n].ip)) {
+            (*targets)[n++].pod = pod;
+        }
+    }
+    k8s_object_list_destroy(&list);
+    return n;
+}
+
+/* Builds the conjunctions of every rule of 'np' into 'out', and their
+ * description into 'r->detail'. */
+static void
+build_policy(struct policies_feature *f, struct rendered_policy *r,
+             const struct k8s_network_policy *np, const struct target *t,
+             size_t n_targets, struct conj_builds *out)
+{
+    const struct k8s_np_rule *rules[2] = { np->ingress, np->egress };
+    size_t n_rules[2] = { np->n_ingress, np->n_egress };
+    bool on[2] = { np->policy_ingress, np->policy_egress };
+
+    for (int d = 0; d < 2; d++) {
+        enum policy_dir dir = d ? POLICY_EGRESS : POLICY_INGRESS;
+        for (size_t i = 0; on[d] && i < n_rules[d]; i++) {
+            size_t first = out->n;
+            build_rule(f, dir, np->obj.namespace, &rules[d][i], t,
+                       n_targets, out);
+            ds_put_format(&r->detail, "  %s rule %"PRIuSIZE":", policy_dir_name(dir),
+                          i);
+            if (first == out->n) {
+                ds_put_cstr(&r->detail, " no flows here");
+            }
+            for (size_t j = first; j < out->n; j++) {
+                struct conj_build *b = &out->b[j];
+                char *key = xasprintf("%s/%s/%"PRIuSIZE"/%s", r->key,
+                                      policy_dir_name(dir), i, b->sig);
+                b->conj.id = conj_id_get(f, r, key);
+                free(key);
+                b->conj.targets = b->targets;
+                b->conj.peers = b->peers.cidrs;
+                b->conj.n_peers = b->peers.n;
+                ds_put_format(&r->detail, " [conj %"PRIu32": %"PRIuSIZE
+                              " pods, ", b->conj.id, b->conj.n_targets);
+                if (b->conj.any_peer) {
+                    ds_put_cstr(&r->detail, "any peer, ");
+                } else {
+                    ds_put_format(&r->detail, "%"PRIuSIZE" peer prefixes, ",
+                                  b->conj.n_peers);
+                }
+                ds_put_format(&r->detail, "ports %s]", b->sig);
+            }
+            ds_put_char(&r->detail, '\n');
+        }
+    }
+}
+
+static struct rendered_policy *
+rendered_find(const struct policies_feature *f, const char *key)
+{
+    struct rendered_policy *r;
+    HMAP_FOR_EACH_WITH_HASH (r, node, hash_string(key, 0), &f->policies) {
+        if (!strcmp(r->key, key)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static void
+rendered_remove(struct policies_feature *f, struct rendered_policy *r,
+                struct flow_table *ft)
+{
+    if (ft) {
+        flow_table_remove_owner(ft, r->owner);
+    }
+    conj_ids_release(f, r);
+    hmap_remove(&f->policies, &r->node);
+    free(r->key);
+    free(r->owner);
+    free(r->ids);
+    ds_destroy(&r->detail);
+    free(r->error);
+    free(r);
+}
+
+/* Renders the policy 'key' again, or removes it if it is gone. */
+static void
+render(struct policies_feature *f, const char *key, struct flow_table *ft)
+{
+    struct rendered_policy *r = rendered_find(f, key);
+    char *ns = xstrdup(key);
+    char *name = strchr(ns, '/');
+    *name++ = '\0';
+    const struct k8s_object *obj = k8s_cache_get(f->cache,
+                                                 K8S_NETWORK_POLICY, ns,
+                                                 name);
+    free(ns);
+    if (!obj) {
+        if (r) {
+            rendered_remove(f, r, ft);
+        }
+        return;
+    }
+    if (!r) {
+        r = xzalloc(sizeof *r);
+        r->key = xstrdup(key);
+        r->owner = xasprintf("policy/%s", key);
+        ds_init(&r->detail);
+        hmap_insert(&f->policies, &r->node, hash_string(key, 0));
+    }
+    conj_ids_release(f, r);
+    ds_clear(&r->detail);
+    free(r->error);
+    r->error = NULL;
+
+    const struct k8s_network_policy *np = k8s_network_policy_cast(obj);
+    struct target *targets;
+    r->n_targets = policy_targets(f, np, &targets);
+    struct conj_builds builds = { NULL, 0, 0 };
+    build_policy(f, r, np, targets, r->n_targets, &builds);
+
+    struct policy_conj *conjs = xcalloc(builds.n + 1, sizeof *conjs);
+    for (size_t i = 0; i < builds.n; i++) {
+        conjs[i] = builds.b[i].conj;
+    }
+    flow_table_remove_owner(ft, r->owner);
+    r->error = policy_flows_add(ft, r->owner, conjs, builds.n);
+    if (r->error) {
+        VLOG_ERR("NetworkPolicy %s: %s", key, r->error);
+    }
+    free(conjs);
+    for (size_t i = 0; i < builds.n; i++) {
+        conj_build_destroy(&builds.b[i]);
+    }
+    free(builds.b);
+    free(targets);
+}
+
+/* Isolation. */
+
+/* Whether some policy in the pod's namespace isolates it, per direction. */
+static void
+pod_isolation(const struct policies_feature *f, const struct k8s_object *pod,
+              bool *ingress, bool *egress)
+{
+    *ingress = *egress = false;
+    struct k8s_object_list list;
+    k8s_cache_list(f->cache, K8S_NETWORK_POLICY, pod->namespace, &list);
+    for (size_t i = 0; i < list.n; i++) {
+        const struct k8s_network_policy *np
+            = k8s_network_policy_cast(list.objs[i]);
+        if (label_selector_matches(np->pod_selector, &pod->labels)) {
+            *ingress |= np->policy_ingress;
+            *egress |= np->policy_egress;
+        }
+    }
+    k8s_object_list_destroy(&list);
+}
+
+static void
+isolation_set(struct policies_feature *f, const char *key, const char *ip,
+              bool ingress, bool egress, struct flow_table *ft)
+{
+    struct isolation *iso = shash_find_data(&f->isolated, key);
+    if (iso && iso->ingress == ingress && iso->egress == egress
+        && ip && !strcmp(iso->ip, ip)) {
+        return;
+    }
+    char *owner = xasprintf("isolation/%s", key);
+    flow_table_remove_owner(ft, owner);
+    if (iso) {
+        free(iso->ip);
+        free(iso);
+        shash_find_and_delete(&f->isolated, key);
+    }
+    if (ip && (ingress || egress)) {
+        struct ipaddr addr;
+        char *error = ipaddr_parse(ip, &addr);
+        if (!error) {
+            error = policy_isolation_add(ft, owner, &addr, ingress, egress);
+        }
+        if (error) {
+            VLOG_ERR("pod %s: %s", key, error);
+            free(error);
+        } else {
+            iso = xmalloc(sizeof *iso);
+            iso->ip = xstrdup(ip);
+            iso->ingress = ingress;
+            iso->egress = egress;
+            shash_add(&f->isolated, key, iso);
+        }
+    }
+    free(owner);
+}
+
+/* Works out the isolation of every local pod again. */
+static void
+sync_isolation(struct policies_feature *f, struct flow_table *ft)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &f->local) {
+        char *ns = xstrdup(node->name);
+        char *name = strchr(ns, '/');
+        *name++ = '\0';
+        const struct k8s_object *pod = k8s_cache_get(f->cache, K8S_POD, ns,
+                                                     name);
+        free(ns);
+        bool ingress = false, egress = false;
+        if (pod && !k8s_pod_cast(pod)->host_network) {
+            pod_isolation(f, pod, &ingress, &egress);
+        }
+        isolation_set(f, node->name, node->data, ingress, egress, ft);
+    }
+    SHASH_FOR_EACH_SAFE (node, &f->isolated) {
+        if (!shash_find(&f->local, node->name)) {
+            isolation_set(f, node->name, NULL, false, false, ft);
+        }
+    }
+}
+
+/* This node's attached pods: a pod that came, went or changed address
+ * matters to the policies that select it. */
+static void
+sync_local(struct policies_feature *f, const struct hmap *attachments)
+{
+    struct shash now = SHASH_INITIALIZER(&now);
+    const struct attachment *att;
+    HMAP_FOR_EACH (att, node, attachments) {
+        if (att->pod_namespace && att->pod_name
+            && att->ip.family == AF_INET) {
+            char ip[IPADDR_STRLEN];
+            char *key = xasprintf("%s/%s", att->pod_namespace,
+                                  att->pod_name);
+            free(shash_replace_nocopy(&now, key,
+                                      xstrdup(ipaddr_format(&att->ip, ip))));
+        }
+    }
+
+    struct sset changed = SSET_INITIALIZER(&changed);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &now) {
+        const char *old = shash_find_data(&f->local, node->name);
+        if (!old || strcmp(old, node->data)) {
+            sset_add(&changed, node->name);
+        }
+    }
+    SHASH_FOR_EACH (node, &f->local) {
+        if (!shash_find(&now, node->name)) {
+            sset_add(&changed, node->name);
+        }
+    }
+    shash_swap(&f->local, &now);
+    shash_destroy_free_data(&now);
+
+    const char *key;
+    SSET_FOR_EACH (key, &changed) {
+        char *ns = xstrdup(key);
+        char *name = strchr(ns, '/');
+        *name++ = '\0';
+        const struct k8s_object *pod = k8s_cache_get(f->cache, K8S_POD, ns,
+                                                     name);
+        free(ns);
+        if (pod) {
+            mark_selecting(f, pod);
+        }
+        f->isolation_dirty = true;
+    }
+    sset_destroy(&changed);
+}
+
+/* The feature. */
+
+static void *
+policies_create(const struct feature_ctx *ctx)
+{
+    struct policies_feature *f = xzalloc(sizeof *f);
+    f->cache = ctx->cache;
+    sset_init(&f->dirty);
+    hmap_init(&f->policies);
+    hmap_init(&f->ids);
+    shash_init(&f->local);
+    shash_init(&f->isolated);
+    if (f->cache) {
+        k8s_cache_subscribe(f->cache, K8S_NETWORK_POLICY, &policy_handlers,
+                            f);
+        k8s_cache_subscribe(f->cache, K8S_POD, &pod_handlers, f);
+        k8s_cache_subscribe(f->cache, K8S_NAMESPACE, &namespace_handlers,
+                            f);
+    }
+    return f;
+}
+
+static void
+policies_destroy(void *f_)
+{
+    struct policies_feature *f = f_;
+    if (f->cache) {
+        k8s_cache_unsubscribe(f->cache, K8S_NETWORK_POLICY, &policy_handlers,
+                              f);
+        k8s_cache_unsubscribe(f->cache, K8S_POD, &pod_handlers, f);
+        k8s_cache_unsubscribe(f->cache, K8S_NAMESPACE, &namespace_handlers,
+                              f);
+    }
+    struct rendered_policy *r;
+    HMAP_FOR_EACH_SAFE (r, node, &f->policies) {
+        rendered_remove(f, r, NULL);
+    }
+    hmap_destroy(&f->policies);
+    hmap_destroy(&f->ids);
+    sset_destroy(&f->dirty);
+    shash_destroy_free_data(&f->local);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &f->isolated) {
+        struct isolation *iso = node->data;
+        free(iso->ip);
+        free(iso);
+    }
+    shash_destroy(&f->isolated);
+    free(f);
+}
+
+static void
+policies_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
+{
+    struct policies_feature *f = f_;
+    if (!f->cache) {
+        return;
+    }
+    sync_local(f, ctx->attachments);
+    const char *key;
+    SSET_FOR_EACH (key, &f->dirty) {
+        render(f, key, ft);
+    }
+    sset_clear(&f->dirty);
+    if (f->isolation_dirty) {
+        sync_isolation(f, ft);
+        f->isolation_dirty = false;
+    }
+}
+
+static bool
+policies_is_synced(const void *f_, const struct feature_ctx *ctx)
+{
+    const struct policies_feature *f = f_;
+    return !f->cache || (ctx->k8s_synced && sset_is_empty(&f->dirty)
+                         && !f->isolation_dirty);
+}
+
+static int
+compare_rendered(const void *a_, const void *b_)
+{
+    const struct rendered_policy *const *a = a_, *const *b = b_;
+    return strcmp((*a)->key, (*b)->key);
+}
+
+static void
+policies_format(const void *f_, struct ds *s)
+{
+    const struct policies_feature *f = f_;
+    size_t n = hmap_count(&f->policies), i = 0;
+    const struct rendered_policy **list = xmalloc((n + 1) * sizeof *list);
+    const struct rendered_policy *r;
+    HMAP_FOR_EACH (r, node, &f->policies) {
+        list[i++] = r;
+    }
+    qsort(list, n, sizeof *list, compare_rendered);
+    for (i = 0; i < n; i++) {
+        r = list[i];
+        ds_put_format(s, "%s: applies to %"PRIuSIZE" pods on this node",
+                      r->key, r->n_targets);
+        if (r->error) {
+            ds_put_format(s, " (no flows: %s)", r->error);
+        }
+        ds_put_format(s, "\n%s", ds_cstr_ro(&r->detail));
+    }
+    free(list);
+
+    const struct shash_node **nodes = shash_sort(&f->isolated);
+    for (i = 0; i < shash_count(&f->isolated); i++) {
+        const struct isolation *iso = nodes[i]->data;
+        ds_put_format(s, "isolated: %s %s%s%s\n", nodes[i]->name, iso->ip,
+                      iso->ingress ? " ingress" : "",
+                      iso->egress ? " egress" : "");
+    }
+    free(nodes);
+}
+
+const struct feature_class policies_feature = {
+    .name = "policies",
+    .needs_api = true,
+    .create = policies_create,
+    .destroy = policies_destroy,
+    .run = policies_run,
+    .is_synced = policies_is_synced,
+    .format = policies_format,
+};
