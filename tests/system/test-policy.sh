@@ -260,7 +260,48 @@ spec:
   podSelector: {matchLabels: {pod: a}}
   egress: [{to: [{namespaceSelector: {matchLabels: {ns: "y"}}}]}]
 EOF
-reach "egress from x/a to namespace y only" 80/tcp 'x/a>*=0' 'x/a>y/*=1'
+# Without policyTypes the API server defaults to Ingress and Egress here:
+# x/a has no ingress rule, so nothing reaches it either.
+reach "egress from x/a to namespace y only, ingress defaulted" 80/tcp \
+    'x/a>*=0' 'x/a>y/*=1' '*>x/a=0'
+apply <<'EOF'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: to-y, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  policyTypes: [Egress]
+  egress: [{to: [{namespaceSelector: {matchLabels: {ns: "y"}}}]}]
+EOF
+reach "egress from x/a to namespace y only, policyTypes Egress" 80/tcp \
+    'x/a>*=0' 'x/a>y/*=1'
+# Egress to a ClusterIP is judged on the endpoint it picks: y/b behind a
+# Service in y answers, z/b behind one in z does not.
+for ns in y z; do
+    tb kubectl create -f - >/dev/null <<EOF || fail "service $ns/web"
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: "$ns"}
+spec: {selector: {pod: b}, ports: [{port: 8000, targetPort: 80}]}
+EOF
+done
+yvip=$(tb kubectl get service -n y web -o jsonpath='{.spec.clusterIP}')
+zvip=$(tb kubectl get service -n z web -o jsonpath='{.spec.clusterIP}')
+both_listed() {
+    local out
+    out=$(ctl node1 services/list)
+    grep -q "^y/web: 1 ports with endpoints" <<<"$out" \
+        && grep -q "^z/web: 1 ports with endpoints" <<<"$out"
+}
+for i in $(seq 50); do both_listed && break; sleep 0.2; done
+tb exec x/a python3 "$probe" probe --timeout 1 "y=$yvip:8000/tcp" \
+    "z=$zvip:8000/tcp" >"$work/svc"
+check "egress through a ClusterIP to an allowed endpoint" \
+    grep -qx "y 1" "$work/svc"
+check "egress through a ClusterIP to an endpoint not allowed" \
+    grep -qx "z 0" "$work/svc"
+tb kubectl delete service -n y web >/dev/null
+tb kubectl delete service -n z web >/dev/null
 reset
 apply <<EOF
 apiVersion: networking.k8s.io/v1
