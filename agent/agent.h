@@ -29,6 +29,14 @@ void agent_format_services(const struct agent *, struct ds *);
 void agent_format_policies(const struct agent *, struct ds *);
 void agent_format_feature(const struct agent *, const char *name,
                           struct ds *);
+/* Asks the switch for the counters of feature 'name''s flows; 'done' then
+ * gets them as its format_stats() puts them, or an error.  Returns false if
+ * it cannot ask now (no connection, another request under way, no such
+ * statistics). */
+typedef void agent_stats_done_func(const char *text, const char *error,
+                                   void *aux);
+bool agent_feature_stats(struct agent *, const char *name,
+                         agent_stats_done_func *, void *aux);
 void agent_format_memory(const struct agent *, struct ds *);
 void agent_format_sync_stats(const struct agent *, struct ds *);
 char *agent_format_k8s_status(const struct agent *, struct ds *)

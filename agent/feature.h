@@ -15,6 +15,7 @@
 #define TENDRIL_AGENT_FEATURE_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct agent_config;
@@ -24,6 +25,7 @@ struct hmap;
 struct k8s_cache;
 struct node_net;
 struct ofpbuf;
+struct ofputil_flow_stats;
 struct ofputil_packet_in;
 
 /* The inputs a feature may read. */
@@ -52,6 +54,13 @@ struct feature_class {
     void (*wait)(void *, const struct feature_ctx *);   /* May be NULL. */
     bool (*is_synced)(const void *, const struct feature_ctx *);
     void (*format)(const void *, struct ds *);          /* May be NULL. */
+
+    /* May be NULL.  Formats the switch's counters of the flows of this
+     * feature's cookie category ('stats_category'), for its statistics
+     * command. */
+    uint8_t stats_category;
+    void (*format_stats)(const void *, const struct ofputil_flow_stats *,
+                         size_t n, struct ds *);
 
     /* May be NULL.  A packet the switch sent the agent from a flow: if it
      * is this feature's to answer, puts the packet to send back in 'reply'

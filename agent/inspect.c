@@ -13,6 +13,7 @@
 #include "agent/k8s-format.h"
 #include "flow.h"
 #include "flows/ofctrl.h"
+#include "openvswitch/ofp-flow.h"
 #include "lib/cidr.h"
 #include "lib/ipam.h"
 #include "openvswitch/dynamic-string.h"
@@ -233,4 +234,47 @@ void
 agent_format_policies(const struct agent *a, struct ds *s)
 {
     agent_format_feature(a, "policies", s);
+}
+
+struct stats_request {
+    const struct feature *feature;
+    agent_stats_done_func *done;
+    void *aux;
+};
+
+static void
+stats_received(const struct ofputil_flow_stats *fs, size_t n,
+               const char *error, void *r_)
+{
+    struct stats_request *r = r_;
+    if (error) {
+        r->done(NULL, error, r->aux);
+    } else {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        r->feature->class->format_stats(r->feature->data, fs, n, &s);
+        r->done(ds_cstr(&s), NULL, r->aux);
+        ds_destroy(&s);
+    }
+    free(r);
+}
+
+bool
+agent_feature_stats(struct agent *a, const char *name,
+                    agent_stats_done_func *done, void *aux)
+{
+    for (size_t i = 0; i < AGENT_N_FEATURES; i++) {
+        const struct feature *f = &a->features[i];
+        if (strcmp(f->class->name, name) || !f->class->format_stats
+            || !a->ofctrl) {
+            continue;
+        }
+        struct stats_request *r = xmalloc(sizeof *r);
+        *r = (struct stats_request) { f, done, aux };
+        if (ofctrl_request_flow_stats(a->ofctrl, f->class->stats_category,
+                                      stats_received, r)) {
+            return true;
+        }
+        free(r);
+    }
+    return false;
 }

@@ -60,6 +60,28 @@ UNIXCTL_FORMATTER(unixctl_policies, agent_format_policies)
 UNIXCTL_FORMATTER(unixctl_memory, agent_format_memory)
 UNIXCTL_FORMATTER(unixctl_sync_stats, agent_format_sync_stats)
 
+static void
+reply_stats(const char *text, const char *error, void *conn)
+{
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+    } else {
+        unixctl_command_reply(conn, text);
+    }
+}
+
+/* policy/stats: answered once the switch has sent its counters. */
+static void
+unixctl_policy_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                     const char *argv[] OVS_UNUSED, void *agent)
+{
+    if (!agent_feature_stats(agent, "policies", reply_stats, conn)) {
+        unixctl_command_reply_error(conn, "cannot ask the switch now (not "
+                                    "connected, or another request is "
+                                    "under way); try again");
+    }
+}
+
 /* flows/dump [--owner KIND/NAME] */
 static void
 unixctl_flows_dump(struct unixctl_conn *conn, int argc, const char *argv[],
@@ -156,6 +178,8 @@ main(int argc, char *argv[])
     unixctl_command_register("services/list", "", 0, 0, unixctl_services,
                              agent);
     unixctl_command_register("policy/list", "", 0, 0, unixctl_policies,
+                             agent);
+    unixctl_command_register("policy/stats", "", 0, 0, unixctl_policy_stats,
                              agent);
     unixctl_command_register("memory/show", "", 0, 0, unixctl_memory, agent);
     unixctl_command_register("flows/sync-stats", "", 0, 0,

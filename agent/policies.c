@@ -26,8 +26,12 @@
 #include "agent/config.h"
 #include "agent/feature.h"
 #include "agent/k8s-cache.h"
+#include "flows/cookie.h"
 #include "flows/flow-table.h"
 #include "flows/policy.h"
+#include "flows/tables.h"
+#include "openvswitch/ofp-flow.h"
+#include "packets.h"
 #include "hash.h"
 #include "lib/k8s-object.h"
 #include "openvswitch/dynamic-string.h"
@@ -983,10 +987,11 @@ compare_rendered(const void *a_, const void *b_)
     return strcmp((*a)->key, (*b)->key);
 }
 
-static void
-policies_format(const void *f_, struct ds *s)
+/* The rendered policies in '*listp' (to free), by name. */
+static size_t
+sorted_policies(const struct policies_feature *f,
+                const struct rendered_policy ***listp)
 {
-    const struct policies_feature *f = f_;
     size_t n = hmap_count(&f->policies), i = 0;
     const struct rendered_policy **list = xmalloc((n + 1) * sizeof *list);
     const struct rendered_policy *r;
@@ -994,8 +999,18 @@ policies_format(const void *f_, struct ds *s)
         list[i++] = r;
     }
     qsort(list, n, sizeof *list, compare_rendered);
+    *listp = list;
+    return n;
+}
+
+static void
+policies_format(const void *f_, struct ds *s)
+{
+    const struct policies_feature *f = f_;
+    const struct rendered_policy **list;
+    size_t n = sorted_policies(f, &list), i;
     for (i = 0; i < n; i++) {
-        r = list[i];
+        const struct rendered_policy *r = list[i];
         ds_put_format(s, "%s: applies to %"PRIuSIZE" pods on this node",
                       r->key, r->n_targets);
         if (r->error) {
@@ -1015,6 +1030,120 @@ policies_format(const void *f_, struct ds *s)
     free(nodes);
 }
 
+/* Statistics. */
+
+struct counters {
+    uint64_t packets, bytes;
+};
+
+/* The policies in the namespace of 'pod' that isolate it in 'ingress' (or
+ * egress) direction, as "NAME, NAME". */
+static void
+format_isolators(const struct policies_feature *f, const char *key,
+                 bool ingress, struct ds *s)
+{
+    char *ns = xstrdup(key);
+    char *name = strchr(ns, '/');
+    *name++ = '\0';
+    const struct k8s_object *pod = k8s_cache_get(f->cache, K8S_POD, ns,
+                                                 name);
+    struct k8s_object_list list;
+    k8s_cache_list(f->cache, K8S_NETWORK_POLICY, ns, &list);
+    size_t n = 0;
+    for (size_t i = 0; pod && i < list.n; i++) {
+        const struct k8s_network_policy *np
+            = k8s_network_policy_cast(list.objs[i]);
+        if ((ingress ? np->policy_ingress : np->policy_egress)
+            && label_selector_matches(np->pod_selector, &pod->labels)) {
+            ds_put_format(s, "%s%s", n++ ? ", " : "", np->obj.name);
+        }
+    }
+    k8s_object_list_destroy(&list);
+    free(ns);
+}
+
+static void
+policies_format_stats(const void *f_, const struct ofputil_flow_stats *fs,
+                      size_t n, struct ds *s)
+{
+    const struct policies_feature *f = f_;
+    struct hmap conjs = HMAP_INITIALIZER(&conjs);   /* conj id -> counters */
+    struct shash drops = SHASH_INITIALIZER(&drops); /* "in|out IP" -> ... */
+    struct counter_node {
+        struct hmap_node node;
+        uint32_t id;
+        struct counters c;
+    };
+    for (size_t i = 0; i < n; i++) {
+        const struct match *m = &fs[i].match;
+        if (m->wc.masks.conj_id) {
+            struct counter_node *cn = xmalloc(sizeof *cn);
+            cn->id = m->flow.conj_id;
+            cn->c = (struct counters) { fs[i].packet_count,
+                                        fs[i].byte_count };
+            hmap_insert(&conjs, &cn->node, hash_int(cn->id, 0));
+        } else if (fs[i].table_id == TABLE_EGRESS_DEFAULT_RULE
+                   || fs[i].table_id == TABLE_INGRESS_DEFAULT_RULE) {
+            bool in = fs[i].table_id == TABLE_INGRESS_DEFAULT_RULE;
+            ovs_be32 ip = in ? m->flow.nw_dst : m->flow.nw_src;
+            struct counters *c = xmalloc(sizeof *c);
+            *c = (struct counters) { fs[i].packet_count, fs[i].byte_count };
+            free(shash_replace_nocopy(&drops, xasprintf(
+                "%s "IP_FMT, in ? "ingress" : "egress", IP_ARGS(ip)), c));
+        }
+    }
+
+    const struct rendered_policy **list;
+    size_t n_policies = sorted_policies(f, &list);
+    for (size_t i = 0; i < n_policies; i++) {
+        const struct rendered_policy *r = list[i];
+        ds_put_format(s, "%s:\n", r->key);
+        for (size_t j = 0; j < r->n_ids; j++) {
+            const struct conj_id *id = conj_id_find(f, r->ids[j]);
+            const struct counter_node *cn = NULL, *c;
+            HMAP_FOR_EACH_WITH_HASH (c, node, hash_int(r->ids[j], 0),
+                                     &conjs) {
+                cn = c->id == r->ids[j] ? c : cn;
+            }
+            ds_put_format(s, "  %s (conj %"PRIu32"): %"PRIu64" connections "
+                          "allowed, %"PRIu64" bytes\n",
+                          id ? id->key + strlen(r->key) + 1 : "?",
+                          r->ids[j], cn ? cn->c.packets : 0,
+                          cn ? cn->c.bytes : 0);
+        }
+    }
+    free(list);
+
+    const struct shash_node **nodes = shash_sort(&f->isolated);
+    for (size_t i = 0; i < shash_count(&f->isolated); i++) {
+        const struct isolation *iso = nodes[i]->data;
+        for (int d = 0; d < 2; d++) {
+            bool in = !d;
+            if (!(in ? iso->ingress : iso->egress)) {
+                continue;
+            }
+            char *key = xasprintf("%s %s", in ? "ingress" : "egress",
+                                  iso->ip);
+            const struct counters *c = shash_find_data(&drops, key);
+            free(key);
+            ds_put_format(s, "isolated %s %s, %s: %"PRIu64" packets "
+                          "dropped, %"PRIu64" bytes; isolated by ",
+                          nodes[i]->name, iso->ip, in ? "ingress" : "egress",
+                          c ? c->packets : 0, c ? c->bytes : 0);
+            format_isolators(f, nodes[i]->name, in, s);
+            ds_put_char(s, '\n');
+        }
+    }
+    free(nodes);
+
+    struct counter_node *cn;
+    HMAP_FOR_EACH_POP (cn, node, &conjs) {
+        free(cn);
+    }
+    hmap_destroy(&conjs);
+    shash_destroy_free_data(&drops);
+}
+
 const struct feature_class policies_feature = {
     .name = "policies",
     .needs_api = true,
@@ -1023,4 +1152,6 @@ const struct feature_class policies_feature = {
     .run = policies_run,
     .is_synced = policies_is_synced,
     .format = policies_format,
+    .stats_category = COOKIE_POLICY,
+    .format_stats = policies_format_stats,
 };

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byte-order.h"
 #include "coverage.h"
 #include "flows/flow-table.h"
 #include "flows/installed.h"
@@ -12,6 +13,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
@@ -85,6 +87,14 @@ struct ofctrl {
     ofctrl_packet_in_func *packet_in;
     void *packet_in_aux;
 
+    /* A flow statistics request under way (ofctrl_request_flow_stats()):
+     * 'stats_cb' nonnull, the flows of the replies so far. */
+    ovs_be32 stats_xid;
+    ofctrl_flow_stats_func *stats_cb;
+    void *stats_aux;
+    struct ofputil_flow_stats *stats;
+    size_t n_stats, allocated_stats;
+
     /* Conntrack flushes: the xids of the last ones sent (their errors
      * change nothing), and those to send again (see send_flush()). */
     ovs_be32 flush_xids[64];
@@ -151,11 +161,13 @@ ofctrl_destroy(struct ofctrl *oc)
             free(df);
         }
         free(oc->last_error);
+        free(oc->stats);
         free(oc);
     }
 }
 
 static ovs_be32 send_msg(struct ofctrl *, struct ofpbuf *);
+static void finish_flow_stats(struct ofctrl *, const char *error);
 
 void
 ofctrl_set_packet_in_handler(struct ofctrl *oc, ofctrl_packet_in_func *cb,
@@ -270,6 +282,7 @@ start_connection(struct ofctrl *oc)
     enum ofp_version version = rconn_get_version(oc->rconn);
 
     COVERAGE_INC(ofctrl_reconnect);
+    finish_flow_stats(oc, "the connection to the switch was lost");
     oc->n_connections++;
     installed_txn_destroy(&oc->bundle.txn);
     installed_clear(&oc->installed);
@@ -307,6 +320,72 @@ note_groups(struct ofctrl *oc, const struct ofp_header *oh)
         }
         installed_note_group(&oc->installed, gs.group_id);
         free(gs.bucket_stats);
+    }
+}
+
+bool
+ofctrl_request_flow_stats(struct ofctrl *oc, uint8_t category,
+                          ofctrl_flow_stats_func *cb, void *aux)
+{
+    if (oc->stats_cb || !ofctrl_is_connected(oc)) {
+        return false;
+    }
+    struct ofputil_flow_stats_request fsr = {
+        .aggregate = false,
+        .table_id = OFPTT_ALL,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .cookie = htonll((uint64_t) category << COOKIE_CATEGORY_SHIFT),
+        .cookie_mask = htonll(UINT64_C(0xff) << COOKIE_CATEGORY_SHIFT),
+    };
+    match_init_catchall(&fsr.match);
+    enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
+        rconn_get_version(oc->rconn));
+    oc->stats_xid = send_msg(oc, ofputil_encode_flow_stats_request(
+                                     &fsr, protocol));
+    oc->stats_cb = cb;
+    oc->stats_aux = aux;
+    oc->n_stats = 0;
+    return true;
+}
+
+/* Ends the flow statistics request under way, if any. */
+static void
+finish_flow_stats(struct ofctrl *oc, const char *error)
+{
+    ofctrl_flow_stats_func *cb = oc->stats_cb;
+    if (cb) {
+        oc->stats_cb = NULL;
+        cb(oc->stats, error ? 0 : oc->n_stats, error, oc->stats_aux);
+    }
+    oc->n_stats = 0;
+}
+
+static void
+note_flow_stats(struct ofctrl *oc, const struct ofp_header *oh)
+{
+    if (!oc->stats_cb || oh->xid != oc->stats_xid) {
+        return;
+    }
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 0);
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        if (ofputil_decode_flow_stats_reply(&fs, &b, false, &ofpacts)) {
+            break;
+        }
+        if (oc->n_stats >= oc->allocated_stats) {
+            oc->stats = x2nrealloc(oc->stats, &oc->allocated_stats,
+                                   sizeof *oc->stats);
+        }
+        fs.ofpacts = NULL;
+        fs.ofpacts_len = 0;
+        oc->stats[oc->n_stats++] = fs;
+    }
+    ofpbuf_uninit(&ofpacts);
+    if (!ofpmp_more(oh)) {
+        finish_flow_stats(oc, NULL);
     }
 }
 
@@ -480,6 +559,9 @@ receive(struct ofctrl *oc, struct flow_table *ft)
                 break;
             case OFPTYPE_METER_CONFIG_STATS_REPLY:
                 note_meters(oc, oh);
+                break;
+            case OFPTYPE_FLOW_STATS_REPLY:
+                note_flow_stats(oc, oh);
                 break;
             case OFPTYPE_BARRIER_REPLY:
                 if (oc->state == S_DUMPING
@@ -723,6 +805,7 @@ ofctrl_run(struct ofctrl *oc, struct flow_table *ft)
     rconn_run(oc->rconn);
     if (!ofctrl_is_connected(oc)) {
         oc->state = S_DISCONNECTED;
+        finish_flow_stats(oc, "the connection to the switch was lost");
         return;
     }
 

@@ -40,6 +40,7 @@
 
 struct ds;
 struct flow_table;
+struct ofputil_flow_stats;
 struct ofputil_packet_in;
 
 struct ofctrl *ofctrl_create(const char *target, uint16_t round,
@@ -57,6 +58,16 @@ void ofctrl_set_packet_in_handler(struct ofctrl *, ofctrl_packet_in_func *,
                                   void *aux);
 void ofctrl_packet_out(struct ofctrl *, const void *packet, size_t len,
                        ofp_port_t out_port);
+
+/* The switch's counters of every flow whose cookie has 'category' (any
+ * round).  'cb' runs inside ofctrl_run() once the switch has answered, with
+ * the flows (their 'ofpacts' are not kept), or with 'error' if the
+ * connection went first.  One request at a time: returns false, and never
+ * calls 'cb', while another is under way or without a connection. */
+typedef void ofctrl_flow_stats_func(const struct ofputil_flow_stats *,
+                                    size_t n, const char *error, void *aux);
+bool ofctrl_request_flow_stats(struct ofctrl *, uint8_t category,
+                               ofctrl_flow_stats_func *, void *aux);
 
 void ofctrl_set_synced(struct ofctrl *);
 bool ofctrl_is_connected(const struct ofctrl *);
