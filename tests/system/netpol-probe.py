@@ -139,6 +139,8 @@ def check(args):
             e, a = expected[(src, dst)], actual.get((src, dst), "?")
             cells.append("%s%s%s " % (e, a, "X" if e != a else " "))
         print("%-8s" % src + " ".join(cells))
+    for src, dst in sorted(wrong):
+        print("wrong: %s %s" % (src, dst))
     return 1
 
 

@@ -127,6 +127,32 @@ reach() {
     done
     cat "$work/table"
     fail "$what ($target)"
+    debug_dump "$what"
+}
+
+# After a failed case: the datapath flows and conntrack entries of every
+# node that name the first wrong pair's addresses, and with
+# TEST_POLICY_DEBUG_DIR set, every node's full dumps there.
+debug_dump() {
+    local d=$work/debug n src dst
+    [[ -z ${TEST_POLICY_DEBUG_DIR-} ]] \
+        || d=$TEST_POLICY_DEBUG_DIR/${1//[^a-zA-Z0-9]/_}
+    mkdir -p "$d"
+    cp "$work/actual" "$work/table" "$d/"
+    for n in node1 node2 node3; do
+        tb exec $n ovs-appctl dpctl/dump-flows >"$d/$n.dp" 2>&1
+        tb exec $n ovs-appctl dpctl/dump-conntrack >"$d/$n.ct" 2>&1
+        tb exec $n ovs-ofctl -O OpenFlow15 dump-flows --names br-int \
+            >"$d/$n.of" 2>&1
+        ctl $n policy/list >"$d/$n.policies" 2>&1
+    done
+    read -r src dst < <(sed -n 's/^wrong: //p' "$work/table" | head -n 1)
+    [[ -n ${src-} ]] || return 0
+    echo "# $src (${ip[$src]}) -> $dst (${ip[$dst]}): datapath, conntrack"
+    for n in node1 node2 node3; do
+        grep -h "src=${ip[$src]}.*dst=${ip[$dst]}\b" "$d/$n.dp" "$d/$n.ct" \
+            | sed "s/^/# $n: /" | head -n 20
+    done
 }
 
 apply() {   # the policies on stdin
@@ -161,6 +187,12 @@ check "policy/list shows the policy and the isolated pod" \
     grep -q "^x/deny-ingress: applies to 1 pods" "$work/list"
 check "policy/list shows x/a isolated for ingress" \
     grep -q "^isolated: x/a ${ip[x/a]} ingress$" "$work/list"
+# The default deny's drops, from the switch's counters, attributed to the
+# policy that isolates the pod.
+ctl node1 policy/stats >"$work/stats"
+check "policy/stats counts x/a's ingress drops and names the policy" \
+    grep -Eq "^isolated x/a ${ip[x/a]}, ingress: [1-9][0-9]* packets dropped, [0-9]+ bytes; isolated by deny-ingress$" \
+    "$work/stats"
 reset
 reach "deleted policy: every pod reaches every pod again" 80/tcp
 
@@ -174,6 +206,10 @@ spec:
   ingress: [{from: [{podSelector: {matchLabels: {pod: b}}}]}]
 EOF
 reach "ingress to x/a from x/b only" 80/tcp '*>x/a=0' 'x/b>x/a=1'
+ctl node1 policy/stats >"$work/stats"
+check "policy/stats counts the connections the rule allowed" \
+    grep -Eq "^  ingress/0/any \(conj [0-9]+\): [1-9][0-9]* connections allowed" \
+    "$work/stats"
 reset
 
 # Namespace selector; then pod AND namespace selectors with
