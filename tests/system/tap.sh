@@ -47,3 +47,33 @@ need_kube() {
         || skip "no Kubernetes build cached (tests/testbed/install-deps.sh)"
     export KUBE_BIN_DIR
 }
+
+# use_testbed NAME PREFIX: sets a test up on a test bed of its own: the
+# build's agent and CNI binary ($build), a private state directory and
+# namespace prefix, a work directory $work, and on exit the servers whose
+# pids are in $servers killed, the test bed taken down and $work removed.
+# Needs $top and $testbed.  Defines tb (the testbed command) and
+# ctl NODE ARGS... (ovs-appctl -t tendril-agent on NODE).
+use_testbed() {
+    build=${TENDRIL_BUILD_DIR:-${BUILD:-$top/_build/release}}
+    export TENDRIL_CNI=${TENDRIL_CNI:-$build/cni/tendril}
+    export TENDRIL_AGENT=${TENDRIL_AGENT:-$build/agent/tendril-agent}
+    export TESTBED_DIR=/run/tendril-testbed-$1.$$
+    export TESTBED_PREFIX=$2$$-
+    work=$(mktemp -d "/tmp/test-$1.XXXXXX")
+    servers=()
+    trap testbed_cleanup EXIT
+}
+testbed_cleanup() {
+    local pid
+    for pid in "${servers[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    "$testbed" down >/dev/null 2>&1
+    rm -rf "$work"
+}
+tb() { "$testbed" "$@"; }
+ctl() {   # NODE ARGS...
+    local n=$1; shift
+    tb exec "$n" ovs-appctl -t tendril-agent "$@"
+}

@@ -19,29 +19,7 @@ probe=$top/tests/system/netpol-probe.py
 need_root_and etcd ovsdb-server ovs-vswitchd ovs-vsctl ovs-appctl openssl jq \
     curl ip nc python3
 need_kube
-build=${TENDRIL_BUILD_DIR:-${BUILD:-$top/_build/release}}
-export TENDRIL_CNI=${TENDRIL_CNI:-$build/cni/tendril}
-export TENDRIL_AGENT=${TENDRIL_AGENT:-$build/agent/tendril-agent}
-
-export TESTBED_DIR=/run/tendril-testbed-policy.$$
-export TESTBED_PREFIX=tbp$$-
-work=$(mktemp -d /tmp/test-policy.XXXXXX)
-servers=()
-cleanup() {
-    local pid
-    for pid in "${servers[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    "$testbed" down >/dev/null 2>&1
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-tb() { "$testbed" "$@"; }
-ctl() {   # NODE ARGS...
-    local n=$1; shift
-    tb exec "$n" ovs-appctl -t tendril-agent "$@"
-}
+use_testbed policy tbp
 
 if ! tb up --nodes 3 >"$work/up.log" 2>&1; then
     cat "$work/up.log"

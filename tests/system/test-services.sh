@@ -16,29 +16,7 @@ testbed=$top/tests/testbed/testbed
 need_root_and etcd ovsdb-server ovs-vswitchd ovs-vsctl ovs-appctl openssl jq \
     curl ip nc
 need_kube
-build=${TENDRIL_BUILD_DIR:-${BUILD:-$top/_build/release}}
-export TENDRIL_CNI=${TENDRIL_CNI:-$build/cni/tendril}
-export TENDRIL_AGENT=${TENDRIL_AGENT:-$build/agent/tendril-agent}
-
-export TESTBED_DIR=/run/tendril-testbed-services.$$
-export TESTBED_PREFIX=tbv$$-
-work=$(mktemp -d /tmp/test-services.XXXXXX)
-servers=()
-cleanup() {
-    local pid
-    for pid in "${servers[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    "$testbed" down >/dev/null 2>&1
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-tb() { "$testbed" "$@"; }
-ctl() {   # NODE ARGS...
-    local n=$1; shift
-    tb exec "$n" ovs-appctl -t tendril-agent "$@"
-}
+use_testbed services tbv
 
 # serve POD: answers every TCP connection on 8080 and every UDP datagram on
 # 8081 with the pod's name (tests/system/name-server.py), until the test
