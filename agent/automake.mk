@@ -17,6 +17,7 @@ agent_libtendril_agent_a_SOURCES = \
 	agent/pod-cidr.c agent/pod-cidr.h \
 	agent/pods.c \
 	agent/policies.c \
+	agent/policy-rules.c agent/policy-rules.h \
 	agent/service-refs.c agent/service-refs.h \
 	agent/services.c
 agent_libtendril_agent_a_SOURCES += agent/k8s-cache.c agent/k8s-cache.h \
