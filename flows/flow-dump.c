@@ -80,6 +80,7 @@ flow_dump_text(const struct desired_flow *f, bool show_owner)
 {
     const struct flow_contrib *first = CONTAINER_OF(
         ovs_list_front(&f->contribs), struct flow_contrib, flow_node);
+    desired_flow_settle(f);
     struct ds line = DS_EMPTY_INITIALIZER;
     desired_flow_format(&line, f->table_id, f->priority, &f->match,
                         f->present ? f->ofpacts : first->ofpacts,

@@ -185,7 +185,7 @@ static void
 flow_refresh(struct flow_table *ft, struct desired_flow *f)
 {
     if (f->conjunctive) {
-        merge_conjunctions(f);
+        f->merge_pending = true;
         /* A cookie that does not change as owners come and go, so that the
          * shared flow is modified in place, keeping its counters. */
         const struct flow_contrib *c = (ovs_list_is_empty(&f->contribs)
@@ -199,16 +199,30 @@ flow_refresh(struct flow_table *ft, struct desired_flow *f)
     } else if (!ovs_list_is_empty(&f->contribs)) {
         const struct flow_contrib *c = CONTAINER_OF(
             ovs_list_front(&f->contribs), struct flow_contrib, flow_node);
+        f->merge_pending = false;
         f->present = !c->owner->error;
         f->ofpacts = c->ofpacts;
         f->ofpacts_len = c->ofpacts_len;
         f->cookie = cookie_make(0, c->owner->category, c->owner->object_id);
     } else {
+        f->merge_pending = false;
         f->present = false;
         f->ofpacts = NULL;
         f->ofpacts_len = 0;
     }
     mark_flow_dirty(ft, f);
+}
+
+/* Brings a conjunctive flow's merged actions up to date.  The merge is a
+ * cache of the contributions, so a const flow may be settled. */
+void
+desired_flow_settle(const struct desired_flow *f_)
+{
+    struct desired_flow *f = CONST_CAST(struct desired_flow *, f_);
+    if (f->merge_pending) {
+        f->merge_pending = false;
+        merge_conjunctions(f);
+    }
 }
 
 uint32_t
@@ -240,7 +254,11 @@ flow_table_find(const struct flow_table *ft, uint8_t table_id,
     const struct desired_flow *f = flow_lookup(
         ft, table_id, priority, match,
         desired_flow_hash(table_id, priority, match));
-    return f && !ovs_list_is_empty(&f->contribs) ? f : NULL;
+    if (!f || ovs_list_is_empty(&f->contribs)) {
+        return NULL;
+    }
+    desired_flow_settle(f);
+    return f;
 }
 
 /* Finds or makes (as a tombstone) the flow with the given key; takes
@@ -275,13 +293,23 @@ desired_flow_free(struct desired_flow *f)
     free(f);
 }
 
+/* The contribution of 'o' to 'f', found by walking the shorter of the
+ * flow's contributions and the owner's. */
 static struct flow_contrib *
 flow_find_contrib(const struct desired_flow *f, const struct flow_owner *o)
 {
     struct flow_contrib *c;
-    LIST_FOR_EACH (c, flow_node, &f->contribs) {
-        if (c->owner == o) {
-            return c;
+    if (o->n_flows < f->n_contribs) {
+        LIST_FOR_EACH (c, owner_node, &o->flows) {
+            if (c->flow == f) {
+                return c;
+            }
+        }
+    } else {
+        LIST_FOR_EACH (c, flow_node, &f->contribs) {
+            if (c->owner == o) {
+                return c;
+            }
         }
     }
     return NULL;
@@ -306,6 +334,8 @@ contrib_remove(struct flow_table *ft, struct flow_contrib *c)
     struct desired_flow *f = c->flow;
     ovs_list_remove(&c->flow_node);
     ovs_list_remove(&c->owner_node);
+    f->n_contribs--;
+    c->owner->n_flows--;
     free(c->ofpacts);
     free(c);
     if (ovs_list_is_empty(&f->contribs)) {
@@ -368,6 +398,8 @@ add_flow__(struct flow_table *ft, const char *owner_name,
         }
         ovs_list_push_back(&f->contribs, &c->flow_node);
         ovs_list_push_back(&owner->flows, &c->owner_node);
+        f->n_contribs++;
+        owner->n_flows++;
     } else {
         free(c->ofpacts);
     }

@@ -67,6 +67,7 @@ struct desired_flow {
     bool conjunctive;            /* Actions are conjunction()s, merged. */
     struct ovs_list contribs;    /* Contains "struct flow_contrib"s; empty
                                   * in a tombstone. */
+    size_t n_contribs;
 
     /* What the switch should hold, from the contributions of owners that
      * are not set aside: 'present' false if there are none.  For a flow
@@ -76,7 +77,15 @@ struct desired_flow {
     const struct ofpact *ofpacts;
     size_t ofpacts_len;
     uint64_t cookie;             /* Round 0: ofctrl stamps the round. */
+
+    /* A conjunctive flow's contributions changed since 'ofpacts' and
+     * 'present' were merged: desired_flow_settle() merges them, once, when
+     * they are read.  A flow shared by many owners (a pod that is a peer of
+     * 1,000 rules) may change thousands of times in one run. */
+    bool merge_pending;
 };
+
+void desired_flow_settle(const struct desired_flow *);
 
 /* A group or a meter: an id, its description in ovs-ofctl syntax without
  * the id, and one owner. */
@@ -106,6 +115,7 @@ struct flow_owner {
     enum cookie_category category;
     uint32_t object_id;          /* Hash of the name: the cookie's id. */
     struct ovs_list flows;       /* Contains "struct flow_contrib"s. */
+    size_t n_flows;              /* Its contributions. */
     struct ovs_list groups;      /* Contains "struct desired_obj"s. */
     struct ovs_list meters;      /* Contains "struct desired_obj"s. */
     char *error;                 /* Non-null: set aside, and why. */

@@ -538,6 +538,7 @@ diff_flow(const struct installed *in, const struct desired_flow *d,
           uint16_t round, enum ofp_version version, struct diff_out *out,
           struct diff_stats *stats)
 {
+    desired_flow_settle(d);
     const struct installed_flow *f = installed_find(
         in, d->table_id, d->priority, &d->match, d->node.hash);
     uint64_t cookie = cookie_with_round(d->cookie, round);
@@ -705,6 +706,7 @@ installed_diff(struct installed *in, struct flow_table *desired,
     const struct desired_flow *d;
     if (mode == DIFF_FULL) {
         HMAP_FOR_EACH (d, node, &desired->flows) {
+            desired_flow_settle(d);
             if (d->present) {
                 diff_flow(in, d, round, version, &out, stats);
             }
