@@ -86,7 +86,6 @@ mark(struct policies_feature *f, const struct k8s_object *np)
 {
     sset_add_and_free(&f->dirty, xasprintf("%s/%s", np->namespace,
                                            np->name));
-    f->isolation_dirty = true;
 }
 
 /* Whether 'peer' of a policy in 'policy_ns' selects 'pod'. */
@@ -150,17 +149,20 @@ mark_selecting(struct policies_feature *f, const struct k8s_object *pod)
     k8s_object_list_destroy(&list);
 }
 
+/* A policy's own change may isolate pods or set them free. */
 static void
-policy_changed(const struct k8s_object *np, void *f)
+policy_changed(const struct k8s_object *np, void *f_)
 {
+    struct policies_feature *f = f_;
     mark(f, np);
+    f->isolation_dirty = true;
 }
 
 static void
 policy_updated(const struct k8s_object *old OVS_UNUSED,
                const struct k8s_object *new, void *f)
 {
-    mark(f, new);
+    policy_changed(new, f);
 }
 
 static bool
@@ -198,7 +200,13 @@ pod_changed(const struct k8s_object *pod, void *f_)
 {
     struct policies_feature *f = f_;
     mark_selecting(f, pod);
-    f->isolation_dirty = true;
+    /* Only a pod of this node has isolation flows here; policy and
+     * attachment changes mark isolation dirty themselves. */
+    char *key = xasprintf("%s/%s", pod->namespace, pod->name);
+    if (shash_find(&f->local, key)) {
+        f->isolation_dirty = true;
+    }
+    free(key);
 }
 
 static void
