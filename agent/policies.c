@@ -81,6 +81,21 @@ struct policies_feature {
     struct shash isolated;       /* "NS/NAME" -> struct isolation. */
 };
 
+/* The cached object of 'kind' whose key is "NAMESPACE/NAME", or NULL. */
+static const struct k8s_object *
+cache_get_key(const struct k8s_cache *cache, enum k8s_kind kind,
+              const char *key)
+{
+    const char *slash = strchr(key, '/');
+    if (!slash) {
+        return NULL;
+    }
+    char *ns = xmemdup0(key, slash - key);
+    const struct k8s_object *obj = k8s_cache_get(cache, kind, ns, slash + 1);
+    free(ns);
+    return obj;
+}
+
 static void
 mark(struct policies_feature *f, const struct k8s_object *np)
 {
@@ -424,13 +439,8 @@ static void
 render(struct policies_feature *f, const char *key, struct flow_table *ft)
 {
     struct rendered_policy *r = rendered_find(f, key);
-    char *ns = xstrdup(key);
-    char *name = strchr(ns, '/');
-    *name++ = '\0';
-    const struct k8s_object *obj = k8s_cache_get(f->cache,
-                                                 K8S_NETWORK_POLICY, ns,
-                                                 name);
-    free(ns);
+    const struct k8s_object *obj = cache_get_key(f->cache,
+                                                 K8S_NETWORK_POLICY, key);
     if (!obj) {
         if (r) {
             rendered_remove(f, r, ft);
@@ -536,12 +546,8 @@ sync_isolation(struct policies_feature *f, struct flow_table *ft)
 {
     struct shash_node *node;
     SHASH_FOR_EACH (node, &f->local) {
-        char *ns = xstrdup(node->name);
-        char *name = strchr(ns, '/');
-        *name++ = '\0';
-        const struct k8s_object *pod = k8s_cache_get(f->cache, K8S_POD, ns,
-                                                     name);
-        free(ns);
+        const struct k8s_object *pod = cache_get_key(f->cache, K8S_POD,
+                                                     node->name);
         bool ingress = false, egress = false;
         if (pod && !k8s_pod_cast(pod)->host_network) {
             pod_isolation(f, pod, &ingress, &egress);
@@ -591,12 +597,7 @@ sync_local(struct policies_feature *f, const struct hmap *attachments)
 
     const char *key;
     SSET_FOR_EACH (key, &changed) {
-        char *ns = xstrdup(key);
-        char *name = strchr(ns, '/');
-        *name++ = '\0';
-        const struct k8s_object *pod = k8s_cache_get(f->cache, K8S_POD, ns,
-                                                     name);
-        free(ns);
+        const struct k8s_object *pod = cache_get_key(f->cache, K8S_POD, key);
         if (pod) {
             mark_selecting(f, pod);
         }
@@ -745,15 +746,14 @@ static void
 format_isolators(const struct policies_feature *f, const char *key,
                  bool ingress, struct ds *s)
 {
-    char *ns = xstrdup(key);
-    char *name = strchr(ns, '/');
-    *name++ = '\0';
-    const struct k8s_object *pod = k8s_cache_get(f->cache, K8S_POD, ns,
-                                                 name);
+    const struct k8s_object *pod = cache_get_key(f->cache, K8S_POD, key);
+    if (!pod) {
+        return;
+    }
     struct k8s_object_list list;
-    k8s_cache_list(f->cache, K8S_NETWORK_POLICY, ns, &list);
+    k8s_cache_list(f->cache, K8S_NETWORK_POLICY, pod->namespace, &list);
     size_t n = 0;
-    for (size_t i = 0; pod && i < list.n; i++) {
+    for (size_t i = 0; i < list.n; i++) {
         const struct k8s_network_policy *np
             = k8s_network_policy_cast(list.objs[i]);
         if ((ingress ? np->policy_ingress : np->policy_egress)
@@ -762,7 +762,6 @@ format_isolators(const struct policies_feature *f, const char *key,
         }
     }
     k8s_object_list_destroy(&list);
-    free(ns);
 }
 
 static void
