@@ -37,6 +37,12 @@ typedef void agent_stats_done_func(const char *text, const char *error,
                                    void *aux);
 bool agent_feature_stats(struct agent *, const char *name,
                          agent_stats_done_func *, void *aux);
+/* policy/explain: the NetworkPolicy verdict on each (SRC, DST,
+ * PROTO/PORT) triple in 'argv', on the sides local to this node, traced
+ * through the installed flows (agent/explain.c). */
+char *agent_policy_explain(const struct agent *, int argc,
+                           const char *argv[], struct ds *)
+    OVS_WARN_UNUSED_RESULT;
 void agent_format_memory(const struct agent *, struct ds *);
 void agent_format_sync_stats(const struct agent *, struct ds *);
 char *agent_format_k8s_status(const struct agent *, struct ds *)

@@ -7,6 +7,7 @@ agent_libtendril_agent_a_SOURCES = \
 	agent/cni-handlers.c \
 	agent/cni-server.c agent/cni-server.h \
 	agent/config.c agent/config.h \
+	agent/explain.c \
 	agent/feature.h \
 	agent/gateway.c agent/gateway.h \
 	agent/inspect.c \

@@ -27,6 +27,8 @@ struct node_net;
 struct ofpbuf;
 struct ofputil_flow_stats;
 struct ofputil_packet_in;
+struct policy_verdict;
+enum policy_dir;
 
 /* The inputs a feature may read. */
 struct feature_ctx {
@@ -62,6 +64,12 @@ struct feature_class {
     void (*format_stats)(const void *, const struct ofputil_flow_stats *,
                          size_t n, struct ds *);
 
+    /* May be NULL.  Names what decided a policy verdict read off a trace
+     * (a rule allowed, or a default deny dropped) for 'pod' ("NS/NAME", or
+     * NULL for an address that is no pod), for policy/explain. */
+    void (*describe_verdict)(const void *, const struct policy_verdict *,
+                             enum policy_dir, const char *pod,
+                             struct ds *);
     /* May be NULL.  A packet the switch sent the agent from a flow: if it
      * is this feature's to answer, puts the packet to send back in 'reply'
      * and its output port in '*out_port' and returns true. */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,22 @@ unixctl_policy_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                                     "connected, or another request is "
                                     "under way); try again");
     }
+}
+
+/* policy/explain SRC DST PROTO/PORT [SRC DST PROTO/PORT]... */
+static void
+unixctl_policy_explain(struct unixctl_conn *conn, int argc,
+                       const char *argv[], void *agent)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char *error = agent_policy_explain(agent, argc - 1, argv + 1, &s);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+    } else {
+        unixctl_command_reply(conn, ds_cstr(&s));
+    }
+    ds_destroy(&s);
 }
 
 /* flows/dump [--owner KIND/NAME] */
@@ -181,6 +198,9 @@ main(int argc, char *argv[])
                              agent);
     unixctl_command_register("policy/stats", "", 0, 0, unixctl_policy_stats,
                              agent);
+    unixctl_command_register("policy/explain",
+                             "SRC DST PROTO/PORT [SRC DST PROTO/PORT]...",
+                             3, INT_MAX, unixctl_policy_explain, agent);
     unixctl_command_register("memory/show", "", 0, 0, unixctl_memory, agent);
     unixctl_command_register("flows/sync-stats", "", 0, 0,
                              unixctl_sync_stats, agent);

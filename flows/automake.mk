@@ -13,4 +13,5 @@ flows_libtendril_flows_a_SOURCES = \
 	flows/policy.c flows/policy.h \
 	flows/reject.c flows/reject.h \
 	flows/service.c flows/service.h \
-	flows/tables.c flows/tables.h
+	flows/tables.c flows/tables.h \
+	flows/trace.c flows/trace.h

@@ -6,10 +6,12 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "flows/cookie.h"
 #include "flows/flow-table.h"
 #include "flows/tables.h"
+#include "flows/trace.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/shash.h"
 #include "util.h"
@@ -197,4 +199,51 @@ policy_isolation_add(struct flow_table *ft, const char *owner,
         flow_table_remove_owner(ft, owner);
     }
     return error;
+}
+
+/* Verdicts from traces. */
+
+struct policy_verdict
+policy_trace_verdict(const struct trace *t, enum policy_dir dir)
+{
+    bool egress = dir == POLICY_EGRESS;
+    enum tnd_table rule_table = egress ? TABLE_EGRESS_RULE
+                                       : TABLE_INGRESS_RULE;
+    enum tnd_table default_table = egress ? TABLE_EGRESS_DEFAULT_RULE
+                                          : TABLE_INGRESS_DEFAULT_RULE;
+    struct policy_verdict v = { .kind = POLICY_VERDICT_UNREACHED,
+                                .last_table = -1 };
+
+    const struct trace_step *rule = trace_find(t, rule_table, 0);
+    if (!rule) {
+        v.last_table = t->n ? t->steps[t->n - 1].table : -1;
+        return v;
+    }
+    if (!strncmp(rule->match, "conj_id=", 8)) {
+        v.kind = POLICY_VERDICT_RULE;
+        v.conj_id = strtoul(rule->match + 8, NULL, 10);
+    } else if (strstr(rule->match, "ct_state=")) {
+        v.kind = POLICY_VERDICT_ESTABLISHED;
+    } else if (rule->priority > 0) {
+        /* The one other kind of flow here: IngressRule's "from the
+         * gateway's address". */
+        v.kind = POLICY_VERDICT_NODE;
+    } else {
+        const struct trace_step *def
+            = trace_find(t, default_table, rule - t->steps);
+        if (!def) {
+            v.last_table = rule_table;
+        } else {
+            v.kind = def->priority > 0 ? POLICY_VERDICT_DENIED
+                                       : POLICY_VERDICT_NOT_ISOLATED;
+        }
+    }
+    return v;
+}
+
+bool
+policy_verdict_allows(const struct policy_verdict *v)
+{
+    return v->kind != POLICY_VERDICT_UNREACHED
+           && v->kind != POLICY_VERDICT_DENIED;
 }

@@ -88,4 +88,27 @@ void policy_port_masks(uint16_t lo, uint16_t hi,
                        void (*cb)(uint16_t value, uint16_t mask, void *aux),
                        void *aux);
 
+/* What the policy stage of one direction did with a new connection's
+ * first packet, read off an ofproto/trace of it (flows/trace.h). */
+enum policy_verdict_kind {
+    POLICY_VERDICT_UNREACHED,    /* The packet never reached the stage. */
+    POLICY_VERDICT_NOT_ISOLATED, /* Allowed: no default deny matched. */
+    POLICY_VERDICT_RULE,         /* Allowed by conjunction 'conj_id'. */
+    POLICY_VERDICT_NODE,         /* Allowed: from the node itself. */
+    POLICY_VERDICT_ESTABLISHED,  /* Allowed: not a new connection. */
+    POLICY_VERDICT_DENIED,       /* The pod's default deny dropped it. */
+};
+
+struct policy_verdict {
+    enum policy_verdict_kind kind;
+    uint32_t conj_id;            /* POLICY_VERDICT_RULE. */
+    int last_table;              /* POLICY_VERDICT_UNREACHED: the last table
+                                  * the packet was looked up in, or -1. */
+};
+
+struct trace;
+struct policy_verdict policy_trace_verdict(const struct trace *,
+                                           enum policy_dir);
+bool policy_verdict_allows(const struct policy_verdict *);
+
 #endif /* flows/policy.h */

@@ -19,6 +19,14 @@
       rules override earlier ones.  A pod always reaches itself: that
       traffic never leaves its network namespace (the upstream suite allows
       loopback too).
+
+  netpol-probe.py explain-check ACTUAL EXPLAIN...
+      Compares ACTUAL (as above) with the verdicts of policy/explain, whose
+      outputs from every node are the EXPLAIN files: a pair is allowed iff
+      the egress side (from the source's node) and the ingress side (from
+      the destination's node) both allow.  Prints each pair where they
+      differ with what explain said (exit 1); pairs of a pod with itself
+      are not compared.
 """
 import selectors
 import socket
@@ -144,6 +152,40 @@ def check(args):
     return 1
 
 
+def explain_check(args):
+    actual = {}
+    with open(args[0]) as f:
+        for line in f:
+            src, dst, v = line.split()
+            actual[(src, dst)] = int(v)
+    sides = {}      # (src, dst) -> {"egress": line, "ingress": line}
+    for name in args[1:]:
+        pair = None
+        with open(name) as f:
+            for line in f:
+                if " -> " in line and not line.startswith(" "):
+                    src, dst = line.split(" -> ")
+                    pair = (src.split(" (")[0], dst.split(" (")[0])
+                    sides.setdefault(pair, {})
+                    continue
+                side, _, verdict = line.strip().partition(": ")
+                if pair and side in ("egress", "ingress") \
+                        and not verdict.startswith("elsewhere"):
+                    sides[pair][side] = verdict
+    wrong = 0
+    for (src, dst), v in sorted(actual.items()):
+        if src == dst:
+            continue
+        got = sides.get((src, dst), {})
+        eg, ig = got.get("egress", "?"), got.get("ingress", "?")
+        allowed = int(eg.startswith("allow") and ig.startswith("allow"))
+        if allowed != v:
+            wrong += 1
+            print("explain: %s -> %s: probes %s; egress %s; ingress %s"
+                  % (src, dst, "reach" if v else "do not reach", eg, ig))
+    return 1 if wrong else 0
+
+
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "probe":
         probe(sys.argv[2:])
@@ -151,6 +193,8 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == "watch":
         watch(sys.argv[2:])
         return 0
+    if len(sys.argv) > 3 and sys.argv[1] == "explain-check":
+        return explain_check(sys.argv[2:])
     if len(sys.argv) > 4 and sys.argv[1] == "check":
         return check(sys.argv[2:])
     sys.stderr.write(__doc__)

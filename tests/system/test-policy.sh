@@ -99,6 +99,7 @@ reach() {
                 "$(IFS=,; echo "${pods[*]}")" "$@" \
                 >"$work/table"; then
             ok "$what ($target, $((SECONDS - start)) s)"
+            explain_agrees "$what" "$target"
             return 0
         fi
         sleep 1
@@ -106,6 +107,27 @@ reach() {
     cat "$work/table"
     fail "$what ($target)"
     debug_dump "$what"
+}
+
+# explain_agrees WHAT PORT/PROTO: policy/explain, asked on every node about
+# every pair, agrees with the probes just made ($work/actual).
+explain_agrees() {
+    local what=$1 proto=${2#*/} port=${2%/*} n src dst args=()
+    for src in "${pods[@]}"; do
+        for dst in "${pods[@]}"; do
+            [[ $src == "$dst" ]] || args+=("$src" "$dst" "$proto/$port")
+        done
+    done
+    for n in node1 node2 node3; do
+        ctl $n policy/explain "${args[@]}" >"$work/explain.$n" 2>&1
+    done
+    if python3 "$probe" explain-check "$work/actual" "$work"/explain.node* \
+            >"$work/explain.diff"; then
+        ok "policy/explain agrees: $what"
+    else
+        head -n 20 "$work/explain.diff"
+        fail "policy/explain agrees: $what"
+    fi
 }
 
 # After a failed case: the datapath flows and conntrack entries of every
@@ -131,6 +153,24 @@ debug_dump() {
         grep -h "src=${ip[$src]}.*dst=${ip[$dst]}\b" "$d/$n.dp" "$d/$n.ct" \
             | sed "s/^/# $n: /" | head -n 20
     done
+    # What the installed OpenFlow tables do with a new connection's first
+    # packet, next to what the datapath does with it.
+    trace_syn "$src" "$dst" >"$d/trace" 2>&1
+    grep -E "^ *[0-9]+\. |Datapath actions" "$d/trace" | sed "s/^/# trace: /"
+}
+
+# trace_syn SRC DST: ofproto/trace of SRC's TCP SYN to DST port 80 on
+# SRC's node, as a new connection.
+trace_syn() {
+    local n=${node_of[$1]} port mac gw
+    port=$(tb exec "$n" ovs-vsctl --bare --columns=name find port \
+        "external_ids:ip=${ip[$1]}")
+    mac=$(tb exec "$n" ovs-vsctl --bare get port "$port" \
+        external_ids:attached-mac | tr -d '"')
+    gw=$(tb exec "$1" ip -4 neigh show | awk '/lladdr/ {print $3; exit}')
+    tb exec "$n" ovs-appctl ofproto/trace br-int \
+        "in_port=$port,tcp,dl_src=$mac,dl_dst=$gw,nw_src=${ip[$1]},nw_dst=${ip[$2]},nw_ttl=64,tp_src=40000,tp_dst=80,tcp_flags=syn" \
+        --ct-next trk,new
 }
 
 apply() {   # the policies on stdin

@@ -15,6 +15,7 @@
 #include "flows/flow-table.h"
 #include "flows/policy.h"
 #include "flows/tables.h"
+#include "flows/trace.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 #include "tests/unit/golden.h"
@@ -206,6 +207,123 @@ test_policy_shared(void **state OVS_UNUSED)
     flow_table_destroy(&ft);
 }
 
+/* The verdicts of policy/explain, read off ofproto/trace reports in the
+ * form OVS 3.1 writes them (ofproto/ofproto-dpif-trace.c): a table lookup
+ * is " NN. MATCH, priority P, cookie C", nested lookups are indented, and
+ * a conntrack recirculation starts a second section. */
+static const char trace_head[] =
+    "Flow: tcp,in_port=6,vlan_tci=0x0000,dl_src=2a:a8:26:84:08:12,"
+    "dl_dst=0a:58:0a:f4:01:01,nw_src=10.244.1.2,nw_dst=10.244.3.3,"
+    "nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=40000,tp_dst=80,"
+    "tcp_flags=0\n\n"
+    "bridge(\"br-int\")\n"
+    "----------------\n"
+    " 0. in_port=6, priority 190, cookie 0x200000000000002\n"
+    "    load:0x3->NXM_NX_REG0[0..3]\n"
+    "    goto_table:SpoofGuard\n"
+    " 1. ip,in_port=6,dl_src=2a:a8:26:84:08:12,nw_src=10.244.1.2, "
+    "priority 200, cookie 0x200000000000002\n"
+    "    goto_table:UnSNAT\n"
+    " 4. priority 0, cookie 0x100000000000001\n"
+    "    goto_table:ConntrackZone\n"
+    " 5. ip, priority 200, cookie 0x100000000000001\n"
+    "    ct(table=ConntrackState,zone=65520,nat)\n"
+    "    nat\n"
+    "     -> A clone of the packet is forked to recirculate. The forked "
+    "pipeline will be resumed at table 6.\n\n"
+    "Final flow: unchanged\n"
+    "Megaflow: recirc_id=0,eth,ip,in_port=6,nw_frag=no\n"
+    "Datapath actions: ct(zone=65520,nat),recirc(0x1)\n\n"
+    "==================================================================\n"
+    "recirc(0x1) - resume conntrack with default ct_state=trk|new (use "
+    "--ct-next to customize)\n"
+    "==================================================================\n\n"
+    "Flow: recirc_id=0x1,ct_state=new|trk,tcp,in_port=6\n\n"
+    "bridge(\"br-int\")\n"
+    "----------------\n"
+    "    thaw\n"
+    "        Resuming from table 6\n"
+    " 6. priority 0, cookie 0x100000000000001\n"
+    "    goto_table:ServiceLB\n"
+    " 8. priority 0, cookie 0x100000000000001\n"
+    "    goto_table:EndpointDNAT\n"
+    " 9. priority 0, cookie 0x100000000000001\n"
+    "    goto_table:EgressRule\n";
+
+static struct policy_verdict
+verdict_of(const char *tail, enum policy_dir dir)
+{
+    char *text = xasprintf("%s%s", trace_head, tail);
+    struct trace t;
+    trace_parse(text, &t);
+    struct policy_verdict v = policy_trace_verdict(&t, dir);
+    trace_destroy(&t);
+    free(text);
+    return v;
+}
+
+static void
+test_trace_verdict(void **state OVS_UNUSED)
+{
+    struct trace t;
+    trace_parse(trace_head, &t);
+    assert_int_equal(t.n, 7);
+    assert_int_equal(t.steps[0].table, 0);
+    assert_int_equal(t.steps[0].priority, 190);
+    assert_string_equal(t.steps[0].match, "in_port=6");
+    assert_true(t.steps[0].cookie == 0x200000000000002ULL);
+    assert_string_equal(t.steps[2].match, "");
+    assert_int_equal(t.steps[2].priority, 0);
+    assert_int_equal(t.steps[6].table, 9);
+    assert_string_equal(t.datapath_actions, "ct(zone=65520,nat),recirc(0x1)");
+    trace_destroy(&t);
+
+    /* A rule's conjunction allows. */
+    struct policy_verdict v = verdict_of(
+        "10. conj_id=3735928559,ip, priority 200, cookie 0x900000000000007\n"
+        "    goto_table:EgressMetric\n"
+        "12. priority 0, cookie 0x100000000000001\n", POLICY_EGRESS);
+    assert_int_equal(v.kind, POLICY_VERDICT_RULE);
+    assert_true(v.conj_id == 3735928559U);
+    assert_true(policy_verdict_allows(&v));
+
+    /* No rule, the pod's drop flow. */
+    v = verdict_of(
+        "10. priority 0, cookie 0x100000000000001\n"
+        "    goto_table:EgressDefaultRule\n"
+        "11. ip,nw_src=10.244.1.2, priority 200, cookie 0xa00000000000009\n"
+        "    drop\n", POLICY_EGRESS);
+    assert_int_equal(v.kind, POLICY_VERDICT_DENIED);
+    assert_false(policy_verdict_allows(&v));
+
+    /* No rule, no drop: not isolated. */
+    v = verdict_of(
+        "10. priority 0, cookie 0x100000000000001\n"
+        "    goto_table:EgressDefaultRule\n"
+        "11. priority 0, cookie 0x100000000000001\n"
+        "    goto_table:EgressMetric\n", POLICY_EGRESS);
+    assert_int_equal(v.kind, POLICY_VERDICT_NOT_ISOLATED);
+    assert_true(policy_verdict_allows(&v));
+
+    /* The ingress tables were never reached in this trace. */
+    v = verdict_of("", POLICY_INGRESS);
+    assert_int_equal(v.kind, POLICY_VERDICT_UNREACHED);
+    assert_int_equal(v.last_table, 9);
+
+    /* Ingress from the node's own address; nested (indented) lookups. */
+    v = verdict_of(
+        "    resubmit(,17)\n"
+        "    17. ip,nw_src=10.244.1.1, priority 205, cookie 0x1\n"
+        "            goto_table:IngressMetric\n", POLICY_INGRESS);
+    assert_int_equal(v.kind, POLICY_VERDICT_NODE);
+
+    /* A packet that matches no flow at all. */
+    trace_parse("17. No match.\n", &t);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.steps[0].priority, -1);
+    trace_destroy(&t);
+}
+
 int
 main(void)
 {
@@ -214,6 +332,7 @@ main(void)
         cmocka_unit_test(test_cidr_subtract),
         cmocka_unit_test(test_policy_golden),
         cmocka_unit_test(test_policy_shared),
+        cmocka_unit_test(test_trace_verdict),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }
