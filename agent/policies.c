@@ -31,7 +31,10 @@
 #include "flows/policy.h"
 #include "agent/policy-rules.h"
 #include "flows/tables.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofpbuf.h"
 #include "packets.h"
 #include "hash.h"
 #include "lib/k8s-object.h"
@@ -52,8 +55,28 @@ struct rendered_policy {
     uint32_t *ids;               /* The conjunction ids it holds. */
     size_t n_ids, allocated_ids;
     size_t n_targets;            /* Local pods it applies to. */
-    struct ds detail;            /* Its rules, for policy/list. */
+    size_t n_rules[2];           /* Rules rendered, ingress and egress. */
+    struct rendered_conj *conjs; /* Its conjunctions, in rule order. */
+    size_t n_conjs;
+    bool named;                  /* Some rule has a named port. */
     char *error;                 /* Why it has no flows, or NULL. */
+};
+
+/* A conjunction as rendered: enough to change one pod's membership among
+ * its peers without rendering the policy again, and to describe it. */
+struct rendered_conj {
+    uint32_t id;
+    enum policy_dir dir;
+    size_t rule;                 /* Index among its direction's rules. */
+    unsigned int n_clauses;      /* 3 with ports, else 2. */
+    size_t n_targets;
+    bool any_peer;
+    bool has_flows;              /* It has targets and some peer, so
+                                  * policy_flows_add() made its flows. */
+    struct cidr *blocks;         /* Its ipBlock prefixes. */
+    size_t n_blocks;
+    struct sset pod_peers;       /* Its peer pods' addresses, as text. */
+    char *sig;                   /* Its ports, as text. */
 };
 
 /* A conjunction id in use. */
@@ -79,6 +102,9 @@ struct policies_feature {
     struct shash local;          /* "NS/NAME" -> IP (char *): this node's
                                   * attached pods, as of the last run. */
     struct shash isolated;       /* "NS/NAME" -> struct isolation. */
+    struct sset peer_updates;    /* "POLICY|POD" (keys "NS/NAME"): a pod's
+                                  * labels changed, and with them perhaps
+                                  * its place among the policy's peers. */
 };
 
 /* The cached object of 'kind' whose key is "NAMESPACE/NAME", or NULL. */
@@ -224,14 +250,74 @@ pod_changed(const struct k8s_object *pod, void *f_)
     free(key);
 }
 
+static struct rendered_policy *rendered_find(const struct policies_feature *,
+                                             const char *key);
+
+/* A pod's labels changed, and nothing else that policies read.  A policy
+ * it is (or was) a local target of, or that has named ports, is rendered
+ * again; for one where it is (or was) only a peer, its membership among
+ * the peers of each rule is updated by itself (see peer_update()), so
+ * that the work and the flow mods do not grow with the number of rules
+ * that select it. */
+static void
+pod_labels_changed(struct policies_feature *f, const struct k8s_object *old,
+                   const struct k8s_object *new)
+{
+    char *pod_key = xasprintf("%s/%s", new->namespace, new->name);
+    bool local = shash_find(&f->local, pod_key) != NULL;
+    if (local) {
+        f->isolation_dirty = true;
+    }
+    struct k8s_object_list list;
+    k8s_cache_list(f->cache, K8S_NETWORK_POLICY, NULL, &list);
+    for (size_t i = 0; i < list.n; i++) {
+        const struct k8s_network_policy *np
+            = k8s_network_policy_cast(list.objs[i]);
+        const char *ns = np->obj.namespace;
+        bool target = (local && !strcmp(ns, new->namespace)
+                       && (label_selector_matches(np->pod_selector,
+                                                  &old->labels)
+                           || label_selector_matches(np->pod_selector,
+                                                     &new->labels)));
+        bool peer = (rules_select(f->cache, ns, np->ingress, np->n_ingress,
+                                  old)
+                     || rules_select(f->cache, ns, np->egress, np->n_egress,
+                                     old)
+                     || rules_select(f->cache, ns, np->ingress,
+                                     np->n_ingress, new)
+                     || rules_select(f->cache, ns, np->egress, np->n_egress,
+                                     new));
+        if (!target && !peer) {
+            continue;
+        }
+        char *np_key = xasprintf("%s/%s", ns, np->obj.name);
+        const struct rendered_policy *r = rendered_find(f, np_key);
+        if (target || !r || r->named || sset_contains(&f->dirty, np_key)) {
+            sset_add_and_free(&f->dirty, np_key);
+        } else {
+            sset_add_and_free(&f->peer_updates,
+                              xasprintf("%s|%s", np_key, pod_key));
+            free(np_key);
+        }
+    }
+    k8s_object_list_destroy(&list);
+    free(pod_key);
+}
+
 static void
 pod_updated(const struct k8s_object *old, const struct k8s_object *new,
             void *f_)
 {
     const struct k8s_pod *a = k8s_pod_cast(old), *b = k8s_pod_cast(new);
-    if (smap_equal(&old->labels, &new->labels) && same_ips(a, b)
-        && same_ports(a, b) && a->host_network == b->host_network) {
+    bool same_labels = smap_equal(&old->labels, &new->labels);
+    bool same_rest = (same_ips(a, b) && same_ports(a, b)
+                      && a->host_network == b->host_network);
+    if (same_labels && same_rest) {
         return;             /* Status updates that change no policy. */
+    }
+    if (same_rest) {
+        pod_labels_changed(f_, old, new);
+        return;
     }
     pod_changed(old, f_);
     pod_changed(new, f_);
@@ -357,8 +443,7 @@ policy_dir_name(enum policy_dir dir)
     return dir == POLICY_INGRESS ? "ingress" : "egress";
 }
 
-/* Builds the conjunctions of every rule of 'np' into 'out', and their
- * description into 'r->detail'. */
+/* Builds the conjunctions of every rule of 'np' into 'out'. */
 static void
 build_policy(struct policies_feature *f, struct rendered_policy *r,
              const struct k8s_network_policy *np,
@@ -371,16 +456,13 @@ build_policy(struct policies_feature *f, struct rendered_policy *r,
 
     for (int d = 0; d < 2; d++) {
         enum policy_dir dir = d ? POLICY_EGRESS : POLICY_INGRESS;
+        r->n_rules[dir] = on[d] ? n_rules[d] : 0;
         for (size_t i = 0; on[d] && i < n_rules[d]; i++) {
             size_t first = out->n;
             struct policy_inputs in = { f->cache, &f->local };
             policy_rule_build(&in, dir, np->obj.namespace, &rules[d][i], t,
                               n_targets, out);
-            ds_put_format(&r->detail, "  %s rule %"PRIuSIZE":", policy_dir_name(dir),
-                          i);
-            if (first == out->n) {
-                ds_put_cstr(&r->detail, " no flows here");
-            }
+            r->named |= rule_has_named_port(&rules[d][i]);
             for (size_t j = first; j < out->n; j++) {
                 struct conj_build *b = &out->b[j];
                 char *key = xasprintf("%s/%s/%"PRIuSIZE"/%s", r->key,
@@ -390,17 +472,87 @@ build_policy(struct policies_feature *f, struct rendered_policy *r,
                 b->conj.targets = b->targets;
                 b->conj.peers = b->peers.cidrs;
                 b->conj.n_peers = b->peers.n;
-                ds_put_format(&r->detail, " [conj %"PRIu32": %"PRIuSIZE
-                              " pods, ", b->conj.id, b->conj.n_targets);
-                if (b->conj.any_peer) {
-                    ds_put_cstr(&r->detail, "any peer, ");
-                } else {
-                    ds_put_format(&r->detail, "%"PRIuSIZE" peer prefixes, ",
-                                  b->conj.n_peers);
-                }
-                ds_put_format(&r->detail, "ports %s]", b->sig);
+                b->rule = i;
             }
-            ds_put_char(&r->detail, '\n');
+        }
+    }
+}
+
+static void
+rendered_conjs_clear(struct rendered_policy *r)
+{
+    for (size_t i = 0; i < r->n_conjs; i++) {
+        struct rendered_conj *rc = &r->conjs[i];
+        free(rc->blocks);
+        sset_destroy(&rc->pod_peers);
+        free(rc->sig);
+    }
+    free(r->conjs);
+    r->conjs = NULL;
+    r->n_conjs = 0;
+}
+
+static void
+rendered_conjs_set(struct rendered_policy *r, const struct conj_builds *bs)
+{
+    rendered_conjs_clear(r);
+    r->conjs = xcalloc(bs->n + 1, sizeof *r->conjs);
+    r->n_conjs = bs->n;
+    for (size_t i = 0; i < bs->n; i++) {
+        const struct conj_build *b = &bs->b[i];
+        struct rendered_conj *rc = &r->conjs[i];
+        rc->id = b->conj.id;
+        rc->dir = b->conj.dir;
+        rc->rule = b->rule;
+        rc->n_clauses = b->conj.n_ports ? 3 : 2;
+        rc->n_targets = b->conj.n_targets;
+        rc->any_peer = b->conj.any_peer;
+        rc->has_flows = (b->conj.n_targets
+                         && (b->conj.any_peer || b->conj.n_peers));
+        rc->n_blocks = b->conj.any_peer ? 0 : b->n_block_peers;
+        rc->blocks = (rc->n_blocks
+                      ? xmemdup(b->peers.cidrs,
+                                rc->n_blocks * sizeof *rc->blocks)
+                      : NULL);
+        sset_init(&rc->pod_peers);
+        for (size_t j = 0; !b->conj.any_peer && j < b->n_pod_peers; j++) {
+            char ip[IPADDR_STRLEN];
+            sset_add(&rc->pod_peers, ipaddr_format(&b->pod_peers[j], ip));
+        }
+        rc->sig = xstrdup(b->sig);
+    }
+}
+
+/* policy/list's lines for the rules of 'r'. */
+static void
+format_rules(const struct rendered_policy *r, struct ds *s)
+{
+    for (int d = 0; d < 2; d++) {
+        enum policy_dir dir = d ? POLICY_EGRESS : POLICY_INGRESS;
+        for (size_t i = 0; i < r->n_rules[dir]; i++) {
+            ds_put_format(s, "  %s rule %"PRIuSIZE":", policy_dir_name(dir),
+                          i);
+            size_t n = 0;
+            for (size_t j = 0; j < r->n_conjs; j++) {
+                const struct rendered_conj *rc = &r->conjs[j];
+                if (rc->dir != dir || rc->rule != i) {
+                    continue;
+                }
+                n++;
+                ds_put_format(s, " [conj %"PRIu32": %"PRIuSIZE" pods, ",
+                              rc->id, rc->n_targets);
+                if (rc->any_peer) {
+                    ds_put_cstr(s, "any peer, ");
+                } else {
+                    ds_put_format(s, "%"PRIuSIZE" peer prefixes, ",
+                                  rc->n_blocks + sset_count(&rc->pod_peers));
+                }
+                ds_put_format(s, "ports %s]", rc->sig);
+            }
+            if (!n) {
+                ds_put_cstr(s, " no flows here");
+            }
+            ds_put_char(s, '\n');
         }
     }
 }
@@ -429,7 +581,7 @@ rendered_remove(struct policies_feature *f, struct rendered_policy *r,
     free(r->key);
     free(r->owner);
     free(r->ids);
-    ds_destroy(&r->detail);
+    rendered_conjs_clear(r);
     free(r->error);
     free(r);
 }
@@ -451,11 +603,10 @@ render(struct policies_feature *f, const char *key, struct flow_table *ft)
         r = xzalloc(sizeof *r);
         r->key = xstrdup(key);
         r->owner = xasprintf("policy/%s", key);
-        ds_init(&r->detail);
         hmap_insert(&f->policies, &r->node, hash_string(key, 0));
     }
     conj_ids_release(f, r);
-    ds_clear(&r->detail);
+    r->named = false;
     free(r->error);
     r->error = NULL;
 
@@ -476,6 +627,7 @@ render(struct policies_feature *f, const char *key, struct flow_table *ft)
         VLOG_ERR("NetworkPolicy %s: %s", key, r->error);
     }
     free(conjs);
+    rendered_conjs_set(r, &builds);
     for (size_t i = 0; i < builds.n; i++) {
         conj_build_destroy(&builds.b[i]);
     }
@@ -614,6 +766,7 @@ policies_create(const struct feature_ctx *ctx)
     struct policies_feature *f = xzalloc(sizeof *f);
     f->cache = ctx->cache;
     sset_init(&f->dirty);
+    sset_init(&f->peer_updates);
     hmap_init(&f->policies);
     hmap_init(&f->ids);
     shash_init(&f->local);
@@ -646,6 +799,7 @@ policies_destroy(void *f_)
     hmap_destroy(&f->policies);
     hmap_destroy(&f->ids);
     sset_destroy(&f->dirty);
+    sset_destroy(&f->peer_updates);
     shash_destroy_free_data(&f->local);
     struct shash_node *node;
     SHASH_FOR_EACH (node, &f->isolated) {
@@ -655,6 +809,145 @@ policies_destroy(void *f_)
     }
     shash_destroy(&f->isolated);
     free(f);
+}
+
+/* Whether some peer of 'rule' (of a policy in 'ns') selects 'pod'. */
+static bool
+rule_selects(const struct k8s_cache *cache, const char *ns,
+             const struct k8s_np_rule *rule, const struct k8s_object *pod)
+{
+    return rules_select(cache, ns, rule, 1, pod);
+}
+
+/* Sets the flow of 'r' that matches the peer address 'ip' in 'dir' to the
+ * conjunction() actions of the conjunctions that have it among their
+ * peers, or removes it if there are none. */
+static char *
+peer_flow_set(const struct rendered_policy *r, enum policy_dir dir,
+              const struct ipaddr *ip, const char *ip_text,
+              struct flow_table *ft)
+{
+    bool egress = dir == POLICY_EGRESS;
+    struct match m;
+    match_init_catchall(&m);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    ovs_be32 addr = ipaddr_to_in4(ip).s_addr;
+    if (egress) {
+        match_set_nw_dst(&m, addr);
+    } else {
+        match_set_nw_src(&m, addr);
+    }
+    enum tnd_table table = egress ? TABLE_EGRESS_RULE : TABLE_INGRESS_RULE;
+
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    for (size_t i = 0; i < r->n_conjs; i++) {
+        const struct rendered_conj *rc = &r->conjs[i];
+        if (rc->dir == dir && rc->has_flows
+            && sset_contains(&rc->pod_peers, ip_text)) {
+            struct ofpact_conjunction *oc = ofpact_put_CONJUNCTION(&ofpacts);
+            oc->id = rc->id;
+            oc->clause = 1;          /* Clause 2 of n, zero-based. */
+            oc->n_clauses = rc->n_clauses;
+        }
+    }
+    char *error = NULL;
+    if (ofpacts.size) {
+        error = flow_table_add_flow(ft, r->owner, COOKIE_POLICY, table,
+                                    POLICY_RULE_PRIORITY, &m, ofpacts.data,
+                                    ofpacts.size);
+    } else {
+        flow_table_remove_flow(ft, r->owner, table, POLICY_RULE_PRIORITY,
+                               &m);
+    }
+    ofpbuf_uninit(&ofpacts);
+    return error;
+}
+
+/* Brings the peers of every conjunction of policy 'np_key' up to date with
+ * the labels of pod 'pod_key' alone.  Renders the policy again instead
+ * when that would change more than the pod's own flow: a conjunction that
+ * gains its first peer or loses its last, or an ipBlock prefix that is the
+ * pod's address itself (the two would share one flow). */
+static void
+peer_update(struct policies_feature *f, const char *np_key,
+            const char *pod_key, struct flow_table *ft)
+{
+    struct rendered_policy *r = rendered_find(f, np_key);
+    const struct k8s_object *obj = cache_get_key(f->cache,
+                                                 K8S_NETWORK_POLICY, np_key);
+    const struct k8s_object *pod = cache_get_key(f->cache, K8S_POD, pod_key);
+    if (!r || !obj || r->error) {
+        render(f, np_key, ft);
+        return;
+    }
+    struct policy_inputs in = { f->cache, &f->local };
+    struct ipaddr ip;
+    if (!pod || !policy_pod_ip(&in, k8s_pod_cast(pod), &ip)
+        || ip.family != AF_INET) {
+        /* Not a peer before or after: its address did not change. */
+        return;
+    }
+    char ip_text[IPADDR_STRLEN];
+    ipaddr_format(&ip, ip_text);
+    const struct k8s_network_policy *np = k8s_network_policy_cast(obj);
+    const struct cidr host = { .addr = ip, .plen = 32 };
+
+    bool *now = xcalloc(r->n_conjs + 1, sizeof *now);
+    bool changed[2] = { false, false };
+    for (size_t i = 0; i < r->n_conjs; i++) {
+        const struct rendered_conj *rc = &r->conjs[i];
+        bool in_dir = rc->dir == POLICY_INGRESS;
+        const struct k8s_np_rule *rules = in_dir ? np->ingress : np->egress;
+        size_t n_rules = in_dir ? np->n_ingress : np->n_egress;
+        if (rc->rule >= n_rules) {
+            free(now);
+            render(f, np_key, ft);
+            return;
+        }
+        for (size_t j = 0; j < rc->n_blocks; j++) {
+            if (cidr_equals(&rc->blocks[j], &host)) {
+                free(now);
+                render(f, np_key, ft);
+                return;
+            }
+        }
+        now[i] = (!rc->any_peer
+                  && rule_selects(f->cache, obj->namespace,
+                                  &rules[rc->rule], pod));
+        bool was = sset_contains(&rc->pod_peers, ip_text);
+        if (now[i] == was) {
+            continue;
+        }
+        size_t n_after = sset_count(&rc->pod_peers) + (now[i] ? 1 : -1);
+        bool has_flows = rc->n_targets && (rc->n_blocks || n_after);
+        if (has_flows != rc->has_flows) {
+            free(now);
+            render(f, np_key, ft);
+            return;
+        }
+        changed[rc->dir] = true;
+    }
+    for (size_t i = 0; i < r->n_conjs; i++) {
+        struct rendered_conj *rc = &r->conjs[i];
+        if (now[i]) {
+            sset_add(&rc->pod_peers, ip_text);
+        } else {
+            sset_find_and_delete(&rc->pod_peers, ip_text);
+        }
+    }
+    free(now);
+    for (int d = 0; d < 2; d++) {
+        if (changed[d]) {
+            char *error = peer_flow_set(r, d, &ip, ip_text, ft);
+            if (error) {
+                VLOG_ERR("NetworkPolicy %s: %s", np_key, error);
+                free(error);
+                render(f, np_key, ft);
+                return;
+            }
+        }
+    }
 }
 
 static void
@@ -669,6 +962,15 @@ policies_run(void *f_, const struct feature_ctx *ctx, struct flow_table *ft)
     SSET_FOR_EACH (key, &f->dirty) {
         render(f, key, ft);
     }
+    SSET_FOR_EACH (key, &f->peer_updates) {
+        const char *bar = strchr(key, '|');
+        char *np_key = xmemdup0(key, bar - key);
+        if (!sset_contains(&f->dirty, np_key)) {
+            peer_update(f, np_key, bar + 1, ft);
+        }
+        free(np_key);
+    }
+    sset_clear(&f->peer_updates);
     sset_clear(&f->dirty);
     if (f->isolation_dirty) {
         sync_isolation(f, ft);
@@ -681,6 +983,7 @@ policies_is_synced(const void *f_, const struct feature_ctx *ctx)
 {
     const struct policies_feature *f = f_;
     return !f->cache || (ctx->k8s_synced && sset_is_empty(&f->dirty)
+                         && sset_is_empty(&f->peer_updates)
                          && !f->isolation_dirty);
 }
 
@@ -720,7 +1023,8 @@ policies_format(const void *f_, struct ds *s)
         if (r->error) {
             ds_put_format(s, " (no flows: %s)", r->error);
         }
-        ds_put_format(s, "\n%s", ds_cstr_ro(&r->detail));
+        ds_put_char(s, '\n');
+        format_rules(r, s);
     }
     free(list);
 
@@ -846,6 +1150,47 @@ policies_format_stats(const void *f_, const struct ofputil_flow_stats *fs,
     shash_destroy_free_data(&drops);
 }
 
+/* policy/explain's naming of a verdict. */
+static void
+policies_describe_verdict(const void *f_, const struct policy_verdict *v,
+                          enum policy_dir dir, const char *pod, struct ds *s)
+{
+    const struct policies_feature *f = f_;
+    if (v->kind == POLICY_VERDICT_RULE) {
+        /* The key is "NS/NAME/DIR/RULE/PORTS". */
+        const struct conj_id *c = conj_id_find(f, v->conj_id);
+        if (!c) {
+            ds_put_format(s, "conjunction %"PRIu32" (no policy of this "
+                          "agent's has it)", v->conj_id);
+            return;
+        }
+        char *key = xstrdup(c->key);
+        char *save = NULL;
+        const char *ns = strtok_r(key, "/", &save);
+        const char *name = strtok_r(NULL, "/", &save);
+        const char *d = strtok_r(NULL, "/", &save);
+        const char *rule = strtok_r(NULL, "/", &save);
+        if (ns && name && d && rule) {
+            ds_put_format(s, "%s/%s %s rule %s", ns, name, d, rule);
+        } else {
+            ds_put_cstr(s, c->key);
+        }
+        ds_put_format(s, " (conjunction %"PRIu32")", v->conj_id);
+        free(key);
+    } else if (v->kind == POLICY_VERDICT_DENIED) {
+        bool in = dir == POLICY_INGRESS;
+        ds_put_format(s, "default deny of %s, isolated for %s by ",
+                      pod ? pod : "the pod", in ? "ingress" : "egress");
+        size_t len = s->length;
+        if (pod) {
+            format_isolators(f, pod, in, s);
+        }
+        if (s->length == len) {
+            ds_put_cstr(s, "no policy the agent knows of (stale flows?)");
+        }
+    }
+}
+
 const struct feature_class policies_feature = {
     .name = "policies",
     .needs_api = true,
@@ -856,4 +1201,5 @@ const struct feature_class policies_feature = {
     .format = policies_format,
     .stats_category = COOKIE_POLICY,
     .format_stats = policies_format_stats,
+    .describe_verdict = policies_describe_verdict,
 };

@@ -48,7 +48,7 @@ ip_proto(enum k8s_protocol p)
             : IPPROTO_TCP);
 }
 
-static bool
+bool
 rule_has_named_port(const struct k8s_np_rule *rule)
 {
     for (size_t i = 0; i < rule->n_ports; i++) {
@@ -106,6 +106,7 @@ conj_build_destroy(struct conj_build *b)
 {
     free(b->targets);
     cidr_list_destroy(&b->peers);
+    free(b->pod_peers);
     free(b->ports);
     free(b->sig);
 }
@@ -165,6 +166,11 @@ add_peer(struct conj_build *b, const struct ipaddr *ip)
 {
     struct cidr c = { .addr = *ip, .plen = 32 };
     cidr_subtract(&c, NULL, 0, &b->peers);
+    if (b->n_pod_peers >= b->allocated_pod_peers) {
+        b->pod_peers = x2nrealloc(b->pod_peers, &b->allocated_pod_peers,
+                                  sizeof *b->pod_peers);
+    }
+    b->pod_peers[b->n_pod_peers++] = *ip;
 }
 
 /* The peers of 'rule': its ipBlocks, less their excepts, into 'blocks';
@@ -211,6 +217,7 @@ set_peers(const struct policy_inputs *in, struct conj_build *b, bool any,
     for (size_t i = 0; i < blocks->n; i++) {
         cidr_subtract(&blocks->cidrs[i], NULL, 0, &b->peers);
     }
+    b->n_block_peers = b->peers.n;
     for (size_t i = 0; pods && i < pods->n; i++) {
         struct ipaddr ip;
         if (policy_pod_ip(in, k8s_pod_cast(pods->objs[i]), &ip)) {

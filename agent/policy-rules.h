@@ -37,6 +37,12 @@ struct conj_build {
     struct ipaddr *targets;
     size_t allocated_targets;
     struct cidr_list peers;
+    struct ipaddr *pod_peers;    /* The pods among 'peers' (a pod's label
+                                  * change updates them alone). */
+    size_t n_pod_peers, allocated_pod_peers;
+    size_t n_block_peers;        /* The first 'n_block_peers' of 'peers'
+                                  * are ipBlocks, less their excepts. */
+    size_t rule;                 /* The rule's index in its direction. */
     struct policy_port *ports;
     char *sig;                   /* Its ports, as text ("TCP/80,UDP"), or
                                   * "any". */
@@ -47,6 +53,7 @@ struct conj_builds {
     size_t n, allocated;
 };
 
+bool rule_has_named_port(const struct k8s_np_rule *);
 bool policy_pod_ip(const struct policy_inputs *, const struct k8s_pod *,
                    struct ipaddr *);
 size_t policy_targets(const struct policy_inputs *,

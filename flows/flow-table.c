@@ -469,6 +469,33 @@ flow_table_add_flow(struct flow_table *ft, const char *owner_name,
                       xmemdup(ofpacts, ofpacts_len), ofpacts_len);
 }
 
+/* Withdraws 'owner_name''s contribution to the flow with the given key,
+ * if it has one; other owners' contributions to a conjunctive flow stay. */
+void
+flow_table_remove_flow(struct flow_table *ft, const char *owner_name,
+                       uint8_t table_id, uint16_t priority,
+                       const struct match *match)
+{
+    struct flow_owner *o = owner_find(ft, owner_name);
+    if (!o) {
+        return;
+    }
+    struct match m = *match;
+    match_set_default_packet_type(&m);
+    struct minimatch mm;
+    minimatch_init(&mm, &m);
+    struct desired_flow *f = flow_lookup(
+        ft, table_id, priority, &mm,
+        desired_flow_hash(table_id, priority, &mm));
+    minimatch_destroy(&mm);
+    struct flow_contrib *c = f ? flow_find_contrib(f, o) : NULL;
+    if (c) {
+        contrib_remove(ft, c);
+        owner_touch(ft, o);
+        owner_remove_if_empty(ft, o);
+    }
+}
+
 /* Groups and meters. */
 
 static void

@@ -169,6 +169,9 @@ char *flow_table_add_meter(struct flow_table *, const char *owner,
                            const char *format, ...)
     OVS_PRINTF_FORMAT(5, 6) OVS_WARN_UNUSED_RESULT;
 void flow_table_remove_owner(struct flow_table *, const char *owner);
+void flow_table_remove_flow(struct flow_table *, const char *owner,
+                            uint8_t table_id, uint16_t priority,
+                            const struct match *);
 void flow_table_add_ct_flush(struct flow_table *, uint16_t zone,
                              const struct ofp_ct_match *);
 

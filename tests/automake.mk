@@ -20,6 +20,13 @@ tests_unit_test_policy_SOURCES = tests/unit/test-policy.c \
 tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_policy_LDADD = flows/libtendril-flows.a $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test-policies
+tests_unit_test_policies_SOURCES = tests/unit/test-policies.c
+tests_unit_test_policies_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policies_LDADD = agent/libtendril-agent.a \
+	flows/libtendril-flows.a ovsdb/libtendril-ovsdb.a $(UNIT_LDADD) \
+	$(CURL_LIBS)
+
 check_PROGRAMS += tests/unit/test-ofctrl
 tests_unit_test_ofctrl_SOURCES = tests/unit/test-ofctrl.c \
 	tests/unit/dummy-switch.c tests/unit/dummy-switch.h
