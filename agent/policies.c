@@ -1078,16 +1078,31 @@ policies_format_stats(const void *f_, const struct ofputil_flow_stats *fs,
     struct counter_node {
         struct hmap_node node;
         uint32_t id;
-        struct counters c;
+        struct counters first;   /* Connections' first packets. */
+        struct counters rest;    /* Their established packets. */
     };
     for (size_t i = 0; i < n; i++) {
         const struct match *m = &fs[i].match;
-        if (m->wc.masks.conj_id) {
-            struct counter_node *cn = xmalloc(sizeof *cn);
-            cn->id = m->flow.conj_id;
-            cn->c = (struct counters) { fs[i].packet_count,
-                                        fs[i].byte_count };
-            hmap_insert(&conjs, &cn->node, hash_int(cn->id, 0));
+        uint64_t label_mask = m->wc.masks.ct_label.u64.lo;
+        if (m->wc.masks.conj_id || label_mask) {
+            /* A conj_id flow, or a Metric flow: the rule's id in ct_label's
+             * low (egress) or high (ingress) 32 bits. */
+            uint32_t id = (m->wc.masks.conj_id ? m->flow.conj_id
+                           : label_mask == UINT32_MAX
+                           ? (uint32_t) m->flow.ct_label.u64.lo
+                           : (uint32_t) (m->flow.ct_label.u64.lo >> 32));
+            struct counter_node *cn = NULL, *c;
+            HMAP_FOR_EACH_WITH_HASH (c, node, hash_int(id, 0), &conjs) {
+                cn = c->id == id ? c : cn;
+            }
+            if (!cn) {
+                cn = xzalloc(sizeof *cn);
+                cn->id = id;
+                hmap_insert(&conjs, &cn->node, hash_int(id, 0));
+            }
+            struct counters *k = m->wc.masks.conj_id ? &cn->first : &cn->rest;
+            k->packets += fs[i].packet_count;
+            k->bytes += fs[i].byte_count;
         } else if (fs[i].table_id == TABLE_EGRESS_DEFAULT_RULE
                    || fs[i].table_id == TABLE_INGRESS_DEFAULT_RULE) {
             bool in = fs[i].table_id == TABLE_INGRESS_DEFAULT_RULE;
@@ -1111,11 +1126,14 @@ policies_format_stats(const void *f_, const struct ofputil_flow_stats *fs,
                                      &conjs) {
                 cn = c->id == r->ids[j] ? c : cn;
             }
+            struct counters first = cn ? cn->first : (struct counters) { 0 };
+            struct counters rest = cn ? cn->rest : (struct counters) { 0 };
             ds_put_format(s, "  %s (conj %"PRIu32"): %"PRIu64" connections "
-                          "allowed, %"PRIu64" bytes\n",
+                          "allowed, %"PRIu64" packets, %"PRIu64" bytes\n",
                           id ? id->key + strlen(r->key) + 1 : "?",
-                          r->ids[j], cn ? cn->c.packets : 0,
-                          cn ? cn->c.bytes : 0);
+                          r->ids[j], first.packets,
+                          first.packets + rest.packets,
+                          first.bytes + rest.bytes);
         }
     }
     free(list);

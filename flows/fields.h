@@ -26,7 +26,14 @@
  *   ct_mark[0..3] the SRC_CLASS of the packet that created the connection.
  *   ct_mark[4]    CT_MARK_SERVICE: the connection was DNAT'd to an endpoint.
  *   ct_mark[5]    CT_MARK_SNAT: and is masqueraded (zone CT_SNAT_ZONE).
- *   ct_label      reserved for NetworkPolicy rule ids (audit/metrics).
+ *   reg5          EGRESS_CONJ: the conjunction id of the egress rule that
+ *                 allowed a new connection (0: none, the pod is not
+ *                 isolated for egress).
+ *   reg6          INGRESS_CONJ: likewise for ingress.
+ *   ct_label[0..31]   the EGRESS_CONJ of the connection's first packet,
+ *   ct_label[32..63]  and its INGRESS_CONJ: EgressMetric and IngressMetric
+ *                 count each established packet to the rule that allowed
+ *                 its connection.
  *
  * Conntrack zone CT_ZONE holds every connection the pipeline tracks;
  * CT_SNAT_ZONE holds the source translations (masquerade, hairpin).
@@ -68,6 +75,15 @@
 #define AFFINITY_LOOKUP_BIT  0x20000
 #define F_AFFINITY_PICKED_NXM "NXM_NX_REG4[18]"
 #define AFFINITY_PICKED_BIT  0x40000
+
+/* reg5, reg6: the rules that allowed a new connection; ct_label keeps
+ * them for the connection's life. */
+#define F_EGRESS_CONJ        "reg5"
+#define F_EGRESS_CONJ_NXM    "NXM_NX_REG5[]"
+#define F_INGRESS_CONJ       "reg6"
+#define F_INGRESS_CONJ_NXM   "NXM_NX_REG6[]"
+#define F_CT_LABEL_EGRESS_NXM  "NXM_NX_CT_LABEL[0..31]"
+#define F_CT_LABEL_INGRESS_NXM "NXM_NX_CT_LABEL[32..63]"
 
 /* ct_mark. */
 #define CT_MARK_SRC_CLASS_MASK 0xf

@@ -126,7 +126,7 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
      * before the policy stages) is judged by policy again, so that a
      * connection a policy dropped never slips through. */
     ADD(ft, TABLE_CT_STATE, 200, "ct_state=+est+trk,ip "
-        "actions=goto_table:L3Forwarding");
+        "actions=goto_table:EgressMetric");
     ADD(ft, TABLE_CT_STATE, 199, "ct_state=+rel+trk,ip "
         "actions=goto_table:L3Forwarding");
     ADD(ft, TABLE_CT_STATE, 190, "ct_state=-new+trk,ip "
@@ -146,7 +146,7 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
      * the node masqueraded: NodePorts and external addresses with the
      * Cluster policy, hairpin) always reaches its pods. */
     ADD(ft, TABLE_INGRESS_RULE, 210, "ct_state=+est+trk,ip "
-        "actions=goto_table:ConntrackCommit");
+        "actions=goto_table:IngressMetric");
     ADD(ft, TABLE_INGRESS_RULE, 209, "ct_state=+rel+trk,ip "
         "actions=goto_table:ConntrackCommit");
     ADD(ft, TABLE_INGRESS_RULE, 205, "ip,nw_src=%s "
@@ -202,11 +202,23 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
 
     /* ConntrackCommit: remember new connections, with where they came
      * from. */
-    /* Connections to Services were committed by EndpointDNAT. */
+    /* Connections to Services were committed by EndpointDNAT; committed
+     * again, in the same zone as the packet's last conntrack action (the
+     * switch then updates that connection), they get the rules that
+     * allowed them in ct_label.  After a masquerade the packet's last
+     * zone is the SNAT zone: those keep no rules. */
+    ADD(ft, TABLE_CT_COMMIT, 211, "ct_state=+new+trk,ct_zone=%d,"
+        "ct_mark=%#x/%#x,ip actions=ct(commit,zone=%d,exec("
+        "move:"F_EGRESS_CONJ_NXM"->"F_CT_LABEL_EGRESS_NXM","
+        "move:"F_INGRESS_CONJ_NXM"->"F_CT_LABEL_INGRESS_NXM")),"
+        "goto_table:Output", CT_ZONE, CT_MARK_SERVICE, CT_MARK_SERVICE,
+        CT_ZONE);
     ADD(ft, TABLE_CT_COMMIT, 210, "ct_state=+new+trk,ct_mark=%#x/%#x,ip "
         "actions=goto_table:Output", CT_MARK_SERVICE, CT_MARK_SERVICE);
     ADD(ft, TABLE_CT_COMMIT, 200, "ct_state=+new+trk,ip actions="
-        "ct(commit,zone=%d,exec(move:"F_SRC_CLASS"->NXM_NX_CT_MARK[0..3])),"
+        "ct(commit,zone=%d,exec(move:"F_SRC_CLASS"->NXM_NX_CT_MARK[0..3],"
+        "move:"F_EGRESS_CONJ_NXM"->"F_CT_LABEL_EGRESS_NXM","
+        "move:"F_INGRESS_CONJ_NXM"->"F_CT_LABEL_INGRESS_NXM")),"
         "goto_table:Output", CT_ZONE);
     ADD(ft, TABLE_CT_COMMIT, 0, "actions=goto_table:Output");
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "flows/cookie.h"
+#include "flows/fields.h"
 #include "flows/flow-table.h"
 #include "flows/tables.h"
 #include "flows/trace.h"
@@ -149,12 +150,26 @@ policy_flows_add(struct flow_table *ft, const char *owner,
         }
         conj_clauses(&set, c);
         bool egress = c->dir == POLICY_EGRESS;
+        /* The conj_id flow counts the connections the rule allows and
+         * names the rule in the register ConntrackCommit puts into
+         * ct_label; the Metric flow counts their established packets. */
         error = flow_table_add(
             ft, owner, COOKIE_POLICY,
             egress ? TABLE_EGRESS_RULE : TABLE_INGRESS_RULE,
             POLICY_RULE_PRIORITY, "conj_id=%"PRIu32",ip "
-            "actions=goto_table:%s", c->id,
+            "actions=load:%"PRIu32"->%s,goto_table:%s", c->id, c->id,
+            egress ? F_EGRESS_CONJ : F_INGRESS_CONJ,
             egress ? "EgressMetric" : "IngressMetric");
+        if (!error) {
+            uint64_t label = egress ? c->id : (uint64_t) c->id << 32;
+            uint64_t mask = egress ? UINT32_MAX : (uint64_t) UINT32_MAX << 32;
+            error = flow_table_add(
+                ft, owner, COOKIE_POLICY,
+                egress ? TABLE_EGRESS_METRIC : TABLE_INGRESS_METRIC,
+                POLICY_RULE_PRIORITY, "ct_state=+est+trk,ct_label=%#"PRIx64
+                "/%#"PRIx64",ip actions=goto_table:%s", label, mask,
+                egress ? "L3Forwarding" : "ConntrackCommit");
+        }
     }
 
     struct shash_node *node;

@@ -200,9 +200,11 @@ test_policy_shared(void **state OVS_UNUSED)
     assert_non_null(strstr(ds_cstr(&s), "ip,nw_dst=10.244.1.5 actions="
                            "conjunction(11,1/3)\n"));
     assert_null(strstr(ds_cstr(&s), "conj_id=21"));
-    /* "out" alone had its two conj_id flows, its egress target clause and
-     * its two any-peer clauses ("ip", one per table). */
-    assert_int_equal(flow_table_count(&ft), before - 5);
+    /* "out" alone had its two conj_id flows with their two Metric flows,
+     * its egress target clause and its two any-peer clauses ("ip", one per
+     * table). */
+    assert_null(strstr(ds_cstr(&s), "ct_label=0x15/"));
+    assert_int_equal(flow_table_count(&ft), before - 7);
     ds_destroy(&s);
     flow_table_destroy(&ft);
 }
