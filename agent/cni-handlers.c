@@ -8,11 +8,13 @@
 
 #include "agent/attachments.h"
 #include "agent/cni-server.h"
+#include "agent/k8s-cache.h"
 #include "coverage.h"
 #include "flows/ofctrl.h"
 #include "lib/agent-protocol.h"
 #include "lib/cidr.h"
 #include "lib/ipam.h"
+#include "lib/k8s-object.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb/bridge.h"
@@ -346,14 +348,52 @@ agent_handle_cni_request(struct cni_request *req, const json_t *r, void *a_)
     }
 }
 
-/* An ADD is answered once its attachment's flows are in the switch, or
- * fails with the switch's error if it refused them. */
+/* With Kubernetes, whether the Pod object of 'att' is in the cache (with
+ * its UID, if the runtime gave one) and every feature that reads the API
+ * has taken it in, so that the flows its labels call for (NetworkPolicy
+ * isolation) are in the desired table.  The kubelet creates the Pod before
+ * it calls CNI ADD; the agent's watch may simply not have seen it yet. */
+static bool
+pod_known(const struct agent *a, const struct attachment *att)
+{
+    if (!a->cache || !att->pod_namespace || !att->pod_name) {
+        return true;
+    }
+    const struct k8s_object *pod = k8s_cache_get(a->cache, K8S_POD,
+                                                 att->pod_namespace,
+                                                 att->pod_name);
+    if (!pod || (att->pod_uid && pod->uid && strcmp(pod->uid, att->pod_uid))) {
+        return false;
+    }
+    struct feature_ctx ctx;
+    agent_feature_ctx(a, &ctx, false);
+    for (size_t i = 0; i < AGENT_N_FEATURES; i++) {
+        const struct feature *f = &a->features[i];
+        if (f->class->needs_api && !f->class->is_synced(f->data, &ctx)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* An ADD is answered once its attachment's flows are in the switch, with
+ * those its Pod object calls for (see pod_known()), or fails with the
+ * switch's error if it refused them. */
 static void
 run_add_waiters(struct agent *a, struct attachment *att, long long int now)
 {
+    uint64_t installed = installed_seqno(a);
     struct waiter *w;
     LIST_FOR_EACH_SAFE (w, node, &att->waiters) {
         const char *state = agent_attachment_state(a, att);
+        if (!w->seqno && pod_known(a, att)) {
+            w->seqno = a->flows.seqno;
+        }
+        if (!w->seqno) {
+            state = "waiting for the Pod object";
+        } else if (!strcmp(state, "ready") && installed < w->seqno) {
+            state = "installing";
+        }
         if (!strcmp(state, "ready")) {
             waiter_reply(w, attachment_result(a, att));
         } else if (!strcmp(state, "refused")) {
