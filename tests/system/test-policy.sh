@@ -145,6 +145,11 @@ debug_dump() {
         tb exec $n ovs-ofctl -O OpenFlow15 dump-flows --names br-int \
             >"$d/$n.of" 2>&1
         ctl $n policy/list >"$d/$n.policies" 2>&1
+        # What native tunnelling decides with, besides the flows.
+        { tb exec $n ovs-appctl tnl/neigh/show
+          tb exec $n ovs-appctl ovs/route/show
+          tb exec $n ovs-appctl upcall/show
+          tb exec $n ovs-appctl coverage/show; } >"$d/$n.switch" 2>&1
     done
     read -r src dst < <(sed -n 's/^wrong: //p' "$work/table" | head -n 1)
     [[ -n ${src-} ]] || return 0
@@ -163,13 +168,13 @@ debug_dump() {
 # SRC's node, as a new connection.
 trace_syn() {
     local n=${node_of[$1]} port mac gw
-    port=$(tb exec "$n" ovs-vsctl --bare --columns=name find port \
+    port=$(tb exec "$n" ovs-vsctl --bare --columns=name find interface \
         "external_ids:ip=${ip[$1]}")
-    mac=$(tb exec "$n" ovs-vsctl --bare get port "$port" \
+    mac=$(tb exec "$n" ovs-vsctl --bare get interface "$port" \
         external_ids:attached-mac | tr -d '"')
-    gw=$(tb exec "$1" ip -4 neigh show | awk '/lladdr/ {print $3; exit}')
+    gw=$(tb exec "$1" ip -4 neigh show | awk '/lladdr/ {print $5; exit}')
     tb exec "$n" ovs-appctl ofproto/trace br-int \
-        "in_port=$port,tcp,dl_src=$mac,dl_dst=$gw,nw_src=${ip[$1]},nw_dst=${ip[$2]},nw_ttl=64,tp_src=40000,tp_dst=80,tcp_flags=syn" \
+        "in_port=$port,tcp,dl_src=$mac,dl_dst=$gw,nw_src=${ip[$1]},nw_dst=${ip[$2]},nw_ttl=64,tcp_src=40000,tcp_dst=80,tcp_flags=syn" \
         --ct-next trk,new
 }
 
@@ -228,6 +233,16 @@ ctl node1 policy/stats >"$work/stats"
 check "policy/stats counts the connections the rule allowed" \
     grep -Eq "^  ingress/0/any \(conj [0-9]+\): [1-9][0-9]* connections allowed" \
     "$work/stats"
+# Whole connections: the rule is in each connection's ct_label, so every
+# packet of it counts, both ways (a probe's TCP connection is SYN,
+# SYN-ACK, ACK, the answer and the FINs), not the first packets alone.
+stats_whole() {
+    ctl node1 policy/stats | awk '
+        /^  ingress\/0\/any \(conj/ { c = $4 + 0; p = $7 + 0 }
+        END { exit !(c > 0 && p >= 2 * c) }'
+}
+check "policy/stats counts every packet of the connections it allowed" \
+    stats_whole
 reset
 
 # Namespace selector; then pod AND namespace selectors with
@@ -479,6 +494,18 @@ wait "$prober"
 check "no connection to an isolated pod during an agent restart" \
     grep -q "^0 of [1-9]" "$work/leaks"
 reach "isolation holds after the restart" 80/tcp '*>x/*=0'
+
+# Nor does an ovs-vswitchd restart: the switch comes back with no flows,
+# br-int (fail mode secure) forwards nothing, and the agent puts the pods'
+# flows back in one bundle with their isolation.
+tb exec y/a python3 "$probe" watch 10 "${ip[x/b]}:80" >"$work/leaks" &
+prober=$!
+sleep 1
+tb ovs restart node2 >/dev/null 2>&1 || fail "ovs restart node2"
+wait "$prober"
+check "no connection to an isolated pod during an ovs-vswitchd restart" \
+    grep -q "^0 of [1-9]" "$work/leaks"
+reach "isolation holds after the ovs-vswitchd restart" 80/tcp '*>x/*=0'
 reset
 reach "every pod reaches every pod at the end" 80/tcp
 
