@@ -163,11 +163,15 @@ label() {
     fi
     t0=$(now)
     tb kubectl -n $NS label pod "r$REMOTE" "$lbl" >/dev/null
+    # kubectl itself takes about 0.25 s; the API server has the change by
+    # the time it returns, so the time after that is an upper bound of the
+    # rest (watch, agent, switch).
+    local t1=$(now)
     until ofctl dump-flows br-int "table=IngressRule,ip,nw_src=$hot_ip" \
             | grep -q conjunction; do
         sleep 0.005
     done
-    local lat=$(since "$t0")
+    local lat=$(since "$t0") after=$(since "$t1")
     sleep 1
     if [[ -n $perf ]]; then
         kill -INT "$perf"
@@ -176,7 +180,8 @@ label() {
     n=$(ofctl dump-flows br-int "table=IngressRule,ip,nw_src=$hot_ip" \
         | grep -o 'conjunction(' | wc -l)
     echo "label making a pod a peer of $k rules: ${lat} s to the switch" \
-         "(kubectl included), $(( $(flow_mods) - m0 )) flow mods," \
+         "(kubectl included; ${after} s after kubectl returned)," \
+         "$(( $(flow_mods) - m0 )) flow mods," \
          "$n conjunctions on its flow, agent CPU" \
          "$(awk -v c=$(( $(cpu_ticks) - c0 )) -v hz="$hz" \
             'BEGIN { printf "%.3f", c / hz }') s"
