@@ -83,6 +83,19 @@ unixctl_policy_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 }
 
+/* Replies with 'error' (freed) if nonnull, else with 's'; destroys 's'. */
+static void
+reply_or_error(struct unixctl_conn *conn, char *error, struct ds *s)
+{
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+    } else {
+        unixctl_command_reply(conn, ds_cstr(s));
+    }
+    ds_destroy(s);
+}
+
 /* policy/explain SRC DST PROTO/PORT [SRC DST PROTO/PORT]... */
 static void
 unixctl_policy_explain(struct unixctl_conn *conn, int argc,
@@ -90,13 +103,7 @@ unixctl_policy_explain(struct unixctl_conn *conn, int argc,
 {
     struct ds s = DS_EMPTY_INITIALIZER;
     char *error = agent_policy_explain(agent, argc - 1, argv + 1, &s);
-    if (error) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
-    } else {
-        unixctl_command_reply(conn, ds_cstr(&s));
-    }
-    ds_destroy(&s);
+    reply_or_error(conn, error, &s);
 }
 
 /* flows/dump [--owner KIND/NAME] */
@@ -125,13 +132,7 @@ unixctl_k8s_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
 {
     struct ds s = DS_EMPTY_INITIALIZER;
     char *error = agent_format_k8s_status(agent, &s);
-    if (error) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
-    } else {
-        unixctl_command_reply(conn, ds_cstr(&s));
-    }
-    ds_destroy(&s);
+    reply_or_error(conn, error, &s);
 }
 
 /* k8s/get KIND [[NAMESPACE/]NAME] */
@@ -142,13 +143,7 @@ unixctl_k8s_get(struct unixctl_conn *conn, int argc, const char *argv[],
     struct ds s = DS_EMPTY_INITIALIZER;
     char *error = agent_format_k8s_get(agent, argv[1],
                                        argc > 2 ? argv[2] : NULL, &s);
-    if (error) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
-    } else {
-        unixctl_command_reply(conn, ds_cstr(&s));
-    }
-    ds_destroy(&s);
+    reply_or_error(conn, error, &s);
 }
 
 int

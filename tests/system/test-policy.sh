@@ -484,27 +484,29 @@ tb exec node2 ovs-ofctl -O OpenFlow15 dump-flows br-int \
 check "x/d's drop flow is in the switch when its ADD returns" \
     grep -q "nw_dst=$dip actions=drop" "$work/flows"
 
-# An agent restart leaves no window: y/a keeps trying x/b on node2 every
-# 100 ms while node2's agent restarts, and never gets through.
-tb exec y/a python3 "$probe" watch 8 "${ip[x/b]}:80" >"$work/leaks" &
-prober=$!
-sleep 1
-tb agent restart node2 >/dev/null 2>&1 || fail "agent restart node2"
-wait "$prober"
-check "no connection to an isolated pod during an agent restart" \
-    grep -q "^0 of [1-9]" "$work/leaks"
+# no_leak_across WHAT SECONDS COMMAND...: y/a tries x/b every 100 ms for
+# SECONDS while COMMAND runs, and never gets through.
+no_leak_across() {
+    local what=$1 secs=$2 prober
+    shift 2
+    tb exec y/a python3 "$probe" watch "$secs" "${ip[x/b]}:80" \
+        >"$work/leaks" &
+    prober=$!
+    sleep 1
+    "$@" >/dev/null 2>&1 || fail "$*"
+    wait "$prober"
+    check "no connection to an isolated pod during $what" \
+        grep -q "^0 of [1-9]" "$work/leaks"
+}
+# An agent restart leaves no window: y/a keeps trying x/b on node2 while
+# node2's agent restarts.
+no_leak_across "an agent restart" 8 tb agent restart node2
 reach "isolation holds after the restart" 80/tcp '*>x/*=0'
 
 # Nor does an ovs-vswitchd restart: the switch comes back with no flows,
 # br-int (fail mode secure) forwards nothing, and the agent puts the pods'
 # flows back in one bundle with their isolation.
-tb exec y/a python3 "$probe" watch 10 "${ip[x/b]}:80" >"$work/leaks" &
-prober=$!
-sleep 1
-tb ovs restart node2 >/dev/null 2>&1 || fail "ovs restart node2"
-wait "$prober"
-check "no connection to an isolated pod during an ovs-vswitchd restart" \
-    grep -q "^0 of [1-9]" "$work/leaks"
+no_leak_across "an ovs-vswitchd restart" 10 tb ovs restart node2
 reach "isolation holds after the ovs-vswitchd restart" 80/tcp '*>x/*=0'
 reset
 reach "every pod reaches every pod at the end" 80/tcp
