@@ -73,6 +73,14 @@ struct agent {
     uint64_t local_seqno;        /* Desired version once the features of
                                   * local state alone were synced. */
     bool restore_wait_cleared;
+
+    /* From an API change to its flows in the switch (flows/sync-stats). */
+    uint64_t api_changes_seen;   /* k8s_cache_n_changes() last seen. */
+    long long int api_change_ms; /* When the oldest change not yet
+                                  * installed was taken in, or 0. */
+    uint64_t api_change_seqno;   /* Desired version that holds it. */
+    long long int api_latency_ms;    /* The last such change's, or -1. */
+    long long int api_latency_max_ms;
 };
 
 bool agent_is_ready(const struct agent *, const char **why);

@@ -123,6 +123,7 @@ agent_create(const struct agent_config *cfg, struct agent **agentp)
     ovs_list_init(&a->del_waiters);
     flow_table_init(&a->flows);
     a->started = time_msec();
+    a->api_latency_ms = -1;
     a->state = AGENT_WAIT_POD_CIDR;
 
     char *error;
@@ -423,6 +424,33 @@ advance(struct agent *a, const struct feature_ctx *ctx)
     }
 }
 
+/* The time from an API change taken into the cache (and the features, in
+ * the same iteration) to the switch holding the flows it changed. */
+static void
+measure_api_latency(struct agent *a)
+{
+    if (!a->cache || !a->ofctrl) {
+        return;
+    }
+    uint64_t n = k8s_cache_n_changes(a->cache);
+    if (n != a->api_changes_seen) {
+        a->api_changes_seen = n;
+        if (a->flows.seqno > ofctrl_installed_seqno(a->ofctrl)) {
+            if (!a->api_change_ms) {
+                a->api_change_ms = time_msec();
+            }
+            a->api_change_seqno = a->flows.seqno;
+        }
+    }
+    if (a->api_change_ms
+        && ofctrl_installed_seqno(a->ofctrl) >= a->api_change_seqno) {
+        a->api_latency_ms = time_msec() - a->api_change_ms;
+        a->api_latency_max_ms = MAX(a->api_latency_max_ms,
+                                    a->api_latency_ms);
+        a->api_change_ms = 0;
+    }
+}
+
 void
 agent_run(struct agent *a)
 {
@@ -449,6 +477,7 @@ agent_run(struct agent *a)
         ofctrl_run(a->ofctrl, &a->flows);
         advance(a, &ctx);
     }
+    measure_api_latency(a);
     agent_run_waiters(a);
 }
 

@@ -196,6 +196,10 @@ agent_format_sync_stats(const struct agent *a, struct ds *s)
                   flow_table_count(&a->flows));
     ds_put_format(s, "desired version: %"PRIu64"\n", a->flows.seqno);
     flow_table_format_set_aside(&a->flows, s);
+    if (a->api_latency_ms >= 0) {
+        ds_put_format(s, "API change to installed: last %lld ms, most "
+                      "%lld ms\n", a->api_latency_ms, a->api_latency_max_ms);
+    }
     if (a->ofctrl) {
         ofctrl_format_stats(a->ofctrl, s);
     } else {

@@ -49,6 +49,7 @@ struct k8s_cache {
     struct hmap slices_by_svc;  /* "ns/service". */
 
     bool busy;                  /* Changing or notifying. */
+    uint64_t n_changes;         /* Changes notified, ever. */
 };
 
 struct k8s_bucket *k8s_bucket_find(const struct hmap *buckets,

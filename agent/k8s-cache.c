@@ -233,6 +233,7 @@ k8s_cache_notify(const struct k8s_cache *cache, enum k8s_cache_change change,
 {
     const struct k8s_object *obj = new ? new : old;
     const struct k8s_cache_kind *k = &cache->kinds[obj->kind];
+    CONST_CAST(struct k8s_cache *, cache)->n_changes++;
 
     for (size_t i = 0; i < k->n_subs; i++) {
         const struct k8s_cache_handlers *h = k->subs[i].handlers;
@@ -349,6 +350,12 @@ k8s_cache_set_resource_version(struct k8s_cache *cache, enum k8s_kind kind,
         free(k->resource_version);
         k->resource_version = nullable_xstrdup(rv);
     }
+}
+
+uint64_t
+k8s_cache_n_changes(const struct k8s_cache *cache)
+{
+    return cache->n_changes;
 }
 
 bool

@@ -109,6 +109,9 @@ const char *k8s_cache_resource_version(const struct k8s_cache *,
 void k8s_cache_set_resource_version(struct k8s_cache *, enum k8s_kind,
                                     const char *);
 bool k8s_cache_is_synced(const struct k8s_cache *, enum k8s_kind);
+/* How many changes the cache has notified, ever: a caller that saw this
+ * number grow knows objects changed. */
+uint64_t k8s_cache_n_changes(const struct k8s_cache *);
 
 /* Lookups.  'ns' is ignored for cluster-scoped kinds (Node, Namespace) and
  * required for the others. */

@@ -172,6 +172,11 @@ label() {
         sleep 0.005
     done
     local lat=$(since "$t0") after=$(since "$t1")
+    # The agent's own part: from taking the change in to the switch's
+    # acknowledgement of its bundle.
+    local agent_ms
+    agent_ms=$(ctl flows/sync-stats \
+        | sed -n 's/^API change to installed: last \([0-9]*\) ms.*/\1/p')
     sleep 1
     if [[ -n $perf ]]; then
         kill -INT "$perf"
@@ -180,7 +185,8 @@ label() {
     n=$(ofctl dump-flows br-int "table=IngressRule,ip,nw_src=$hot_ip" \
         | grep -o 'conjunction(' | wc -l)
     echo "label making a pod a peer of $k rules: ${lat} s to the switch" \
-         "(kubectl included; ${after} s after kubectl returned)," \
+         "(kubectl included; ${after} s after kubectl returned;" \
+         "${agent_ms:-?} ms in the agent, API change to installed)," \
          "$(( $(flow_mods) - m0 )) flow mods," \
          "$n conjunctions on its flow, agent CPU" \
          "$(awk -v c=$(( $(cpu_ticks) - c0 )) -v hz="$hz" \
