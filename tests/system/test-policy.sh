@@ -310,6 +310,29 @@ EOF
 reach "a UDP rule opens no TCP" 80/tcp '*>x/a=0'
 reset
 
+# SCTP.  This host's kernel has no SCTP, so no probe can open an
+# association: the SCTP-only rule must still isolate (probed on TCP), and
+# policy/explain, which traces a synthesized first packet through the
+# switch, must show the rule opening SCTP 80 and nothing else.
+apply <<'EOF'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: sctp-only, namespace: x}
+spec:
+  podSelector: {matchLabels: {pod: a}}
+  ingress: [{ports: [{port: 80, protocol: SCTP}]}]
+EOF
+reach "an SCTP rule opens no TCP" 80/tcp '*>x/a=0'
+explain_says() {   # PROTO/PORT VERDICT: y/a -> x/a, ingress, on node1
+    ctl node1 policy/explain y/a x/a "$1" | grep -q "^  ingress: $2"
+}
+check "policy/explain: the SCTP rule allows SCTP 80" \
+    explain_says sctp/80 "allow: x/sctp-only ingress rule 0"
+check "policy/explain: not SCTP 81" explain_says sctp/81 "deny: default deny"
+check "policy/explain: not TCP 80" explain_says tcp/80 "deny: default deny"
+check "policy/explain: not UDP 80" explain_says udp/80 "deny: default deny"
+reset
+
 # Egress.
 apply <<'EOF'
 apiVersion: networking.k8s.io/v1
