@@ -33,7 +33,8 @@ ovs_start() {
 ovs_start_vswitchd() {
     local ns=$1 dir=$2
     ns_exec "$ns" env OVS_RUNDIR="$dir" OVS_DBDIR="$dir" OVS_LOGDIR="$dir" \
-        ovs-vswitchd "unix:$dir/db.sock" --disable-system \
+        "$("$TOP/build-aux/ovs-vswitchd-path.sh")" "unix:$dir/db.sock" \
+        --disable-system \
         --pidfile="$dir/ovs-vswitchd.pid" --unixctl="$dir/ovs-vswitchd.ctl" \
         --log-file="$dir/ovs-vswitchd.log" --detach --no-chdir \
         >>"$dir/ovs-vswitchd.out" 2>&1
