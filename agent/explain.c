@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/agent-int.h"
@@ -165,6 +166,11 @@ vswitchd_transact(const struct agent *a, const char *command, int argc,
     }
     char *path = xasprintf("%s/ovs-vswitchd.%ld.ctl", a->cfg.ovs_rundir,
                            (long int) pid);
+    if (access(path, F_OK)) {
+        /* Started with --unixctl=RUNDIR/ovs-vswitchd.ctl. */
+        free(path);
+        path = xasprintf("%s/ovs-vswitchd.ctl", a->cfg.ovs_rundir);
+    }
     struct jsonrpc *rpc;
     int error = unixctl_client_create(path, &rpc);
     if (error) {

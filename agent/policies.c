@@ -1118,7 +1118,8 @@ policies_format_stats(const void *f_, const struct ofputil_flow_stats *fs,
     size_t n_policies = sorted_policies(f, &list);
     for (size_t i = 0; i < n_policies; i++) {
         const struct rendered_policy *r = list[i];
-        ds_put_format(s, "%s:\n", r->key);
+        ds_put_format(s, "%s: applies to %"PRIuSIZE" pods on this node\n",
+                      r->key, r->n_targets);
         for (size_t j = 0; j < r->n_ids; j++) {
             const struct conj_id *id = conj_id_find(f, r->ids[j]);
             const struct counter_node *cn = NULL, *c;

@@ -408,12 +408,11 @@ EOF
 reach "egress from x/a to an ipBlock except y/b" 80/tcp 'x/a>y/b=0'
 reset
 
-# Ingress and egress together.  Known bug, open: in 2 of 14 runs, after
-# this case the datapath kept a cached flow dropping x/a -> y/c (ct_state
-# +new, src x/a, dst y/c, actions:drop) for about two minutes after the
-# OpenFlow drop behind it was gone, refreshed by the probes; so the case
-# runs on request only (TENDRIL_TEST_POLICY_BOTH=1) until that is fixed.
-if [[ ${TENDRIL_TEST_POLICY_BOTH-} == 1 ]]; then
+# Ingress and egress together.  With the packaged ovs-vswitchd 3.1.0 this
+# case left, in about one run of three, a datapath flow dropping x/a -> y/c
+# for minutes after the policy was gone: the userspace datapath modified
+# the wrong one of two overlapping megaflows (fixed upstream in 3.1.3; the
+# test bed's switch carries the fix, see build-aux/build-ovs.sh).
 apply <<'EOF'
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -426,8 +425,16 @@ spec:
 EOF
 reach "ingress from y and egress to z of x/a" 80/tcp '*>x/a=0' \
     'y/*>x/a=1' 'x/a>*=0' 'x/a>z/*=1'
+# testbed explain merges every node's answer: each side from its node.
+tb explain x/a y/c tcp/80 y/c x/a tcp/80 >"$work/explain" 2>&1
+check "testbed explain: x/a -> y/c, x/a's egress on node1 denies" \
+    grep -q "^  egress (node1): deny: default deny of x/a" "$work/explain"
+check "testbed explain: y/c -> x/a, the ingress rule on node1 allows" \
+    grep -q "^  ingress (node1): allow: x/both ingress rule 0" "$work/explain"
+check "testbed explain: the verdicts, deny then allow" \
+    test "$(grep -o 'verdict: [a-z]*' "$work/explain" | tr '\n' ' ')" \
+        = "verdict: deny verdict: allow "
 reset
-fi
 
 # Stacked policies; allow-all.
 apply <<'EOF'
