@@ -600,6 +600,18 @@ render(struct services_feature *f, struct flow_table *ft,
         if (proto == IPPROTO_UDP) {
             note_udp_paths(r, vips, n_vips, sp->port, p->endpoints,
                            p->n_endpoints);
+            /* The external frontends lead to the external endpoints: the
+             * external addresses at the port, and the NodePort, which
+             * nftables has sent to SERVICE_NODEPORT_VIP at the node
+             * port before the switch sees it. */
+            note_udp_paths(r, ext_ips, n_ext_ips, sp->port,
+                           p->ext_endpoints, p->n_ext_endpoints);
+            if (node_port) {
+                struct ipaddr node_vip;
+                ovs_assert(!ipaddr_parse(SERVICE_NODEPORT_VIP, &node_vip));
+                note_udp_paths(r, &node_vip, 1, node_port,
+                               p->ext_endpoints, p->n_ext_endpoints);
+            }
         }
         r->n_endpoints += p->n_endpoints;
         r->n_ports += p->n_endpoints > 0;

@@ -521,25 +521,39 @@ check "UDP to it gets ICMP port unreachable" udp_refused
 check "the refusals are counted" sh -c "'$testbed' exec node1 ovs-appctl \
     -t tendril-agent services/list | grep -q 'refused (no endpoints): [1-9]'"
 
-# A client that keeps sending UDP from one port to a ClusterIP reaches the
+# A client that keeps sending UDP from one port to a Service reaches the
 # new server once the old one is gone: the agent flushes the conntrack
 # entries to the endpoint that went away.
+# udp_follows_endpoint NAME CLIENT [NODEPORT]: Service NAME (a NodePort one
+# if NODEPORT is given, then reached at node1's address from CLIENT) with
+# server NAME-1 on node2, replaced by NAME-2 on node1 while CLIENT sends a
+# datagram every 0.2 s from port 45678.
 udp_follows_endpoint() {
-    tb pod create default/udp1 --node node2 --labels app=udp >/dev/null \
-        || return 1
-    tb kubectl create -f - >/dev/null <<'EOF' || return 1
+    local name=$1 from=$2 np=${3-} addr port spec
+    tb pod create "default/$name-1" --node node2 --labels "app=$name" \
+        >/dev/null || return 1
+    spec="ports: [{name: u, port: 53, targetPort: 8081, protocol: UDP}]"
+    if [[ -n $np ]]; then
+        spec="type: NodePort
+  ports: [{name: u, port: 53, targetPort: 8081, nodePort: $np, protocol: UDP}]"
+    fi
+    tb kubectl create -f - >/dev/null <<EOF || return 1
 apiVersion: v1
 kind: Service
-metadata: {name: udp, namespace: default}
+metadata: {name: $name, namespace: default}
 spec:
-  selector: {app: udp}
-  ports: [{name: u, port: 53, targetPort: 8081, protocol: UDP}]
+  selector: {app: $name}
+  $spec
 EOF
-    serve udp1
-    within 10 endpoints_listed udp 1 || return 1
-    local uvip
-    uvip=$(tb kubectl get service udp -o jsonpath='{.spec.clusterIP}')
-    tb exec default/client timeout 30 python3 -c '
+    serve "$name-1"
+    within 10 endpoints_listed "$name" 1 || return 1
+    if [[ -n $np ]]; then
+        addr=$n1 port=$np
+    else
+        addr=$(tb kubectl get service "$name" -o jsonpath='{.spec.clusterIP}')
+        port=53
+    fi
+    tb exec "$from" timeout 30 python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("", 45678))
@@ -551,19 +565,22 @@ while time.time() < end:
         print(s.recv(100).decode().strip(), flush=True)
     except (socket.timeout, ConnectionRefusedError):
         print("-", flush=True)
-    time.sleep(0.2)' "$uvip" 53 14 >"$work/udp.out" &
+    time.sleep(0.2)' "$addr" "$port" 14 >"$work/$name.out" &
     local client=$!
     sleep 3
-    tb pod create default/udp2 --node node1 --labels app=udp >/dev/null \
-        || return 1
-    serve udp2
-    tb pod delete default/udp1 >/dev/null || return 1
+    tb pod create "default/$name-2" --node node1 --labels "app=$name" \
+        >/dev/null || return 1
+    serve "$name-2"
+    tb pod delete "default/$name-1" >/dev/null || return 1
     wait "$client"
-    echo "# answers: $(uniq -c "$work/udp.out" | tr -s ' \n' ' ')"
-    grep -q udp1 "$work/udp.out" && tail -n 5 "$work/udp.out" | grep -q udp2
+    echo "# answers: $(uniq -c "$work/$name.out" | tr -s ' \n' ' ')"
+    grep -q "$name-1" "$work/$name.out" \
+        && tail -n 5 "$work/$name.out" | grep -q "$name-2"
 }
 check "UDP from one client port follows a replaced server pod" \
-    udp_follows_endpoint
+    udp_follows_endpoint udp default/client
+check "UDP to a NodePort from the control plane host follows a replaced server pod" \
+    udp_follows_endpoint udpnp cp 30053
 
 tb pod delete default/web2 >/dev/null || fail "delete pod web2"
 check "a deleted endpoint leaves the Service" \
