@@ -327,7 +327,7 @@ explain_one(const struct agent *a, const char *src_arg, const char *dst_arg,
             ",ct_state=new|trk,reg0=%#x,reg1=%"PRIu32,
             ofp_to_u16(in_port), proto, ETH_ADDR_ARGS(node->gw_mac),
             ETH_ADDR_ARGS(dst.att->mac), src_ip, dst_ip, proto, proto, port,
-            (1u << 16) | class, ofp_to_u16(dst.att->ofport));
+            OUT_PORT_SET_BIT | class, ofp_to_u16(dst.att->ofport));
         char *actions = xasprintf("resubmit(,%d)", TABLE_INGRESS_RULE);
         error = trace_verdict(a, "ofproto/trace-packet-out", flow, actions,
                               POLICY_INGRESS, &v);

@@ -88,6 +88,7 @@ struct services_feature {
     bool node_ports_changed;     /* The nftables table is out of date. */
     char *nft_applied;           /* The script last applied, or NULL. */
     bool node_vip_routed;        /* SERVICE_NODEPORT_VIP's route, ARP. */
+    struct ipaddr node_vip;      /* SERVICE_NODEPORT_VIP, parsed. */
     struct healthchecks *healthchecks;
 };
 
@@ -607,9 +608,7 @@ render(struct services_feature *f, struct flow_table *ft,
             note_udp_paths(r, ext_ips, n_ext_ips, sp->port,
                            p->ext_endpoints, p->n_ext_endpoints);
             if (node_port) {
-                struct ipaddr node_vip;
-                ovs_assert(!ipaddr_parse(SERVICE_NODEPORT_VIP, &node_vip));
-                note_udp_paths(r, &node_vip, 1, node_port,
+                note_udp_paths(r, &f->node_vip, 1, node_port,
                                p->ext_endpoints, p->n_ext_endpoints);
             }
         }
@@ -626,10 +625,9 @@ render(struct services_feature *f, struct flow_table *ft,
         .vips = vips, .n_vips = n_vips, .ports = ports, .n_ports = n_ports,
         .ext_ips = ext_ips, .n_ext_ips = n_ext_ips,
         .has_node_vip = f->node_vip_routed,
+        .node_vip = f->node_vip,
         .reject_meter = SERVICE_REJECT_METER,
     };
-    char *vip_error = ipaddr_parse(SERVICE_NODEPORT_VIP, &net.node_vip);
-    ovs_assert(!vip_error);
     char *error = service_flows_add(ft, r->owner, &net);
     if (error) {
         VLOG_ERR("%s", error);
@@ -705,6 +703,8 @@ services_create(const struct feature_ctx *ctx)
               || strcmp(ctx->cfg->datapath_type, "netdev");
     f->cache = f->proxy_none ? NULL : ctx->cache;
     f->node_name = ctx->cfg->node_name;
+    char *vip_error = ipaddr_parse(SERVICE_NODEPORT_VIP, &f->node_vip);
+    ovs_assert(!vip_error);
     f->nodeport_addresses = ctx->cfg->nodeport_addresses;
     sset_init(&f->ext_routes);
     f->healthchecks = healthchecks_create();
@@ -801,11 +801,9 @@ route_node_vip(struct services_feature *f, const struct feature_ctx *ctx,
                                      && !ctx->node_changed)) {
         return;
     }
-    struct ipaddr vip;
-    char *error = ipaddr_parse(SERVICE_NODEPORT_VIP, &vip);
-    ovs_assert(!error);
     flow_table_remove_owner(ft, SERVICE_NODEPORT_OWNER);
-    error = service_address_arp_add(ft, SERVICE_NODEPORT_OWNER, &vip);
+    char *error = service_address_arp_add(ft, SERVICE_NODEPORT_OWNER,
+                                          &f->node_vip);
     if (error) {
         VLOG_FATAL("%s", error);    /* A bug: a constant flow. */
     }
