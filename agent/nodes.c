@@ -403,10 +403,13 @@ static void
 nodes_wait(void *f_, const struct feature_ctx *ctx)
 {
     struct nodes_feature *f = f_;
-    if (f->nr) {
+    /* As nodes_run(): nothing to wake up for before the node and its
+     * gateway are there (the deadlines below would be in the past). */
+    if (f->nr && ctx->node_ready && ctx->gateway_configured) {
         poll_timer_wait_until(f->next_resolve);
-        if (!f->synced) {
-            poll_timer_wait_until(ctx->started + PEER_GRACE_MS + 1);
+        long long int grace_end = ctx->started + PEER_GRACE_MS + 1;
+        if (!f->synced && time_msec() < grace_end) {
+            poll_timer_wait_until(grace_end);
         }
     }
 }
