@@ -131,7 +131,7 @@ agent_create(const struct agent_config *cfg, struct agent **agentp)
         struct kubeconfig *kc;
         error = (cfg->kubeconfig
                  ? kubeconfig_load(cfg->kubeconfig, cfg->k8s_insecure, &kc)
-                 : kubeconfig_in_cluster(NULL, &kc));
+                 : kubeconfig_in_cluster(NULL, cfg->api_server, &kc));
         if (error) {
             agent_destroy(a);
             return error;

@@ -31,6 +31,7 @@ agent_config_destroy(struct agent_config *c)
 {
     free(c->node_name);
     free(c->kubeconfig);
+    free(c->api_server);
     free(c->ovsdb);
     free(c->ovs_rundir);
     free(c->bridge);
@@ -48,6 +49,7 @@ agent_config_clone(struct agent_config *dst, const struct agent_config *src)
     *dst = *src;
     dst->node_name = nullable_xstrdup(src->node_name);
     dst->kubeconfig = nullable_xstrdup(src->kubeconfig);
+    dst->api_server = nullable_xstrdup(src->api_server);
     dst->ovsdb = nullable_xstrdup(src->ovsdb);
     dst->ovs_rundir = nullable_xstrdup(src->ovs_rundir);
     dst->bridge = nullable_xstrdup(src->bridge);
@@ -76,6 +78,7 @@ agent_config_set(struct agent_config *c, const char *field, const char *value)
     } strings[] = {
         { "node-name", offsetof(struct agent_config, node_name) },
         { "kubeconfig", offsetof(struct agent_config, kubeconfig) },
+        { "api-server", offsetof(struct agent_config, api_server) },
         { "ovsdb", offsetof(struct agent_config, ovsdb) },
         { "ovs-rundir", offsetof(struct agent_config, ovs_rundir) },
         { "bridge", offsetof(struct agent_config, bridge) },
@@ -270,6 +273,13 @@ agent_config_validate(struct agent_config *c)
     if (c->kubeconfig && c->in_cluster) {
         return xstrdup("kubeconfig: --kubeconfig and --in-cluster exclude "
                        "each other");
+    }
+    if (c->api_server && !c->in_cluster) {
+        return xstrdup("api-server: only applies with --in-cluster");
+    }
+    if (c->api_server && strncmp(c->api_server, "https://", 8)) {
+        return xasprintf("api-server: \"%s\" is not an https:// URL",
+                         c->api_server);
     }
     if (!c->has_pod_cidr && !c->kubeconfig && !c->in_cluster) {
         /* Without an API server there is no Node to read spec.podCIDR

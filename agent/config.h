@@ -17,6 +17,11 @@ struct agent_config {
     char *node_name;             /* --node-name, NODE_NAME. */
     char *kubeconfig;            /* --kubeconfig, or NULL. */
     bool in_cluster;             /* --in-cluster: a pod's ServiceAccount. */
+    char *api_server;            /* --api-server: with --in-cluster, the
+                                  * API server's URL instead of
+                                  * KUBERNETES_SERVICE_HOST/PORT (a
+                                  * clusterIP, which only the agent itself
+                                  * makes reachable). */
     bool k8s_insecure;           /* --k8s-insecure: allow a kubeconfig's
                                   * insecure-skip-tls-verify. */
     char *ovsdb;                 /* OVSDB remote. */

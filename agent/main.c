@@ -234,6 +234,11 @@ usage(void)
            "  --node-name=NAME        this node (default: $NODE_NAME)\n"
            "  --kubeconfig=FILE       Kubernetes API credentials (JSON)\n"
            "  --in-cluster            use the pod's ServiceAccount instead\n"
+           "  --api-server=URL        with --in-cluster: the API server "
+           "(https://HOST:PORT)\n"
+           "                          instead of KUBERNETES_SERVICE_HOST/"
+           "PORT, a clusterIP\n"
+           "                          that needs the agent's own flows\n"
            "  --k8s-insecure          allow insecure-skip-tls-verify\n"
            "  --ovsdb=REMOTE          OVSDB (default: "
            "unix:/var/run/openvswitch/db.sock)\n"
@@ -285,7 +290,7 @@ parse_options(int argc, char *argv[], struct agent_config *cfg,
         DAEMON_OPTION_ENUMS,
     };
     static const char *fields[] = {
-        "node-name", "kubeconfig", "ovsdb", "ovs-rundir", "bridge",
+        "node-name", "kubeconfig", "api-server", "ovsdb", "ovs-rundir", "bridge",
         "datapath-type", "tunnel-type", "encap-mode", "mtu", "cni-socket",
         "state-dir", "pod-cidr", "service-cidr", "cni-timeout-ms", "proxy",
         "nodeport-addresses",

@@ -369,12 +369,13 @@ kubeconfig_load(const char *path, bool allow_insecure,
 }
 
 char *
-kubeconfig_in_cluster(const char *sa_dir, struct kubeconfig **kcp)
+kubeconfig_in_cluster(const char *sa_dir, const char *server,
+                      struct kubeconfig **kcp)
 {
     const char *host = getenv("KUBERNETES_SERVICE_HOST");
     const char *port = getenv("KUBERNETES_SERVICE_PORT");
     *kcp = NULL;
-    if (!host || !*host || !port || !*port) {
+    if (!server && (!host || !*host || !port || !*port)) {
         return xstrdup("in-cluster configuration: KUBERNETES_SERVICE_HOST "
                        "or KUBERNETES_SERVICE_PORT is not set (not in a "
                        "pod?)");
@@ -384,8 +385,9 @@ kubeconfig_in_cluster(const char *sa_dir, struct kubeconfig **kcp)
     }
 
     struct kubeconfig *kc = xzalloc(sizeof *kc);
-    kc->server = xasprintf(strchr(host, ':') ? "https://[%s]:%s"
-                           : "https://%s:%s", host, port);
+    kc->server = (server ? xstrdup(server)
+                  : xasprintf(strchr(host, ':') ? "https://[%s]:%s"
+                              : "https://%s:%s", host, port));
     kc->ca.file = xasprintf("%s/ca.crt", sa_dir);
     kc->token_file = xasprintf("%s/token", sa_dir);
     const char *token;

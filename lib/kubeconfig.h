@@ -61,10 +61,12 @@ char *kubeconfig_parse(const char *text, size_t len, const char *path,
                        bool allow_insecure, struct kubeconfig **kcp)
     OVS_WARN_UNUSED_RESULT;
 
-/* The in-cluster configuration: the server from the environment variables
- * KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, the token and CA
- * from 'sa_dir' (NULL: /var/run/secrets/kubernetes.io/serviceaccount). */
-char *kubeconfig_in_cluster(const char *sa_dir, struct kubeconfig **kcp)
+/* The in-cluster configuration: the server 'server' (a URL), or if it is
+ * NULL from the environment variables KUBERNETES_SERVICE_HOST and
+ * KUBERNETES_SERVICE_PORT; the token and CA from 'sa_dir' (NULL:
+ * /var/run/secrets/kubernetes.io/serviceaccount). */
+char *kubeconfig_in_cluster(const char *sa_dir, const char *server,
+                            struct kubeconfig **kcp)
     OVS_WARN_UNUSED_RESULT;
 
 void kubeconfig_destroy(struct kubeconfig *);

@@ -265,19 +265,19 @@ test_in_cluster(void **state OVS_UNUSED)
 
     struct kubeconfig *kc;
     unsetenv("KUBERNETES_SERVICE_HOST");
-    char *error = kubeconfig_in_cluster(dir, &kc);
+    char *error = kubeconfig_in_cluster(dir, NULL, &kc);
     assert_non_null(strstr(error, "KUBERNETES_SERVICE_HOST"));
     free(error);
 
     setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
     setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-    error = kubeconfig_in_cluster(dir, &kc);
+    error = kubeconfig_in_cluster(dir, NULL, &kc);
     assert_non_null(strstr(error, "/token"));
     free(error);
 
     write_file(token, "sa-token\n");
     write_file(ca, CA_TEXT);
-    error = kubeconfig_in_cluster(dir, &kc);
+    error = kubeconfig_in_cluster(dir, NULL, &kc);
     if (error) {
         fail_msg("%s", error);
     }
@@ -286,6 +286,15 @@ test_in_cluster(void **state OVS_UNUSED)
     const char *t;
     assert_null(kubeconfig_token(kc, &t));
     assert_string_equal(t, "sa-token");
+    kubeconfig_destroy(kc);
+
+    /* An explicit server wins over the environment, and needs none. */
+    unsetenv("KUBERNETES_SERVICE_HOST");
+    error = kubeconfig_in_cluster(dir, "https://172.30.0.2:6443", &kc);
+    if (error) {
+        fail_msg("%s", error);
+    }
+    assert_string_equal(kc->server, "https://172.30.0.2:6443");
     kubeconfig_destroy(kc);
 
     unlink(ca);
