@@ -46,6 +46,23 @@ check "--agent-socket is written" jq -e \
     "$DIR/net.d/10-tendril.conflist"
 check "an unsupported version is refused" fails install --cni-version 0.2.0
 check "a relative socket path is refused" fails install --agent-socket cni.sock
+printf '{"cniVersion": "1.0.0", "name": "tendril", "plugins": [
+  {"type": "tendril", "agentSocket": "/run/y/cni.sock"}]}\n' > "$DIR/list"
+check "--conflist installs the given list" install --conflist "$DIR/list"
+check "--conflist: the list is the file" cmp "$DIR/list" \
+    "$DIR/net.d/10-tendril.conflist"
+sed 's/"tendril", "agent/"bridge", "agent/' "$DIR/list" > "$DIR/other"
+check "--conflist: another network's list is refused" \
+    fails install --conflist "$DIR/other"
+check "--conflist: the refused list is not installed" cmp "$DIR/list" \
+    "$DIR/net.d/10-tendril.conflist"
+printf '#!/bin/sh\necho new\n' > "$DIR/portmap"
+chmod +x "$DIR/portmap"
+check "--plugin installs a missing plugin" install --plugin "$DIR/portmap"
+check "--plugin: it is there" test -x "$DIR/bin/portmap"
+printf '#!/bin/sh\necho node\n' > "$DIR/bin/portmap"
+check "--plugin keeps the node's own copy" install --plugin "$DIR/portmap"
+check "--plugin: the node's copy stays" grep -q node "$DIR/bin/portmap"
 check "no temporary files left" sh -c "! ls -A $DIR/bin $DIR/net.d \
     | grep -q '^\\.'"
 echo "test-deploy: $passed passed, $failed failed"
