@@ -170,7 +170,8 @@ test_rbac_denied() {
     grep -qi forbidden "$work/denied" || return 1
     for what in "create pods" "delete pods" "patch nodes" \
                 "patch nodes --subresource=status" "update services" \
-                "list secrets"; do
+                "list secrets" "get secrets" "list configmaps" "get nodes" \
+                "get pods" "get services"; do
         # shellcheck disable=SC2086
         [[ $(agent_kc auth can-i $what 2>/dev/null) == no ]] \
             || { echo "# agent may $what"; return 1; }

@@ -12,9 +12,13 @@
 # The vendored modern-go/reflect2 1.0.1 crashes on Go >= 1.18, so it is
 # replaced by Debian's 1.0.2 before building.
 #
-# Usage: build-kube.sh [BINARY...]: more binaries from cmd/ (kube-proxy for
-# the Services benchmark); those a complete cache lacks are built and added
-# to it, each file renamed into place.
+# Usage: build-kube.sh [BINARY...]: more binaries (kube-proxy for the
+# Services benchmark; kubelet, kube-scheduler and pause for the real-node
+# test bed); those a complete cache lacks are built and added to it, each
+# file renamed into place.  A name is a command of cmd/, or 'pause' (the
+# sandbox container's program, build/pause/linux/pause.c, linked
+# statically).  Go binaries are built with the 'dockerless' tag: the
+# kubelet then talks CRI only and cAdvisor does not probe a Docker socket.
 #
 # Environment: KUBE_BUILD_NICE (default 10), KUBE_SOURCE_VERSION (skip the
 # apt lookup), TENDRIL_CACHE.
@@ -115,19 +119,36 @@ rsync -a "$reflect2_src/" "$src/vendor/github.com/modern-go/reflect2/"
 
 start=$(date +%s)
 echo "build-kube.sh: building $binaries (nice $nice_level)" >&2
-(
-    cd "$src"
-    export HOME=$work/home CGO_ENABLED=0
-    mkdir -p "$HOME"
-    # GOPATH mode: hack/lib/init.sh sets GO111MODULE=off and a private
-    # GOPATH under _output.
-    nice -n "$nice_level" make WHAT="$(printf 'cmd/%s ' $binaries)" >&2
-)
+go_targets=
+for b in $binaries; do
+    case $b in
+        pause)
+            # Not in _output/bin: the Go build makes that a symlink.
+            gcc -Os -static -o "$work/pause" \
+                -DVERSION="$version" "$src/build/pause/linux/pause.c" >&2
+            ;;
+        *) go_targets="$go_targets cmd/$b" ;;
+    esac
+done
+if [[ -n $go_targets ]]; then
+    (
+        cd "$src"
+        export HOME=$work/home CGO_ENABLED=0 GOFLAGS=-tags=dockerless
+        mkdir -p "$HOME"
+        # GOPATH mode: hack/lib/init.sh sets GO111MODULE=off and a private
+        # GOPATH under _output.
+        nice -n "$nice_level" make WHAT="${go_targets# }" >&2
+    )
+fi
 end=$(date +%s)
 
 mkdir -p "$stage/bin"
 for b in $binaries; do
-    install -m 0755 "$src/_output/bin/$b" "$stage/bin/$b"
+    if [[ $b == pause ]]; then
+        install -m 0755 "$work/pause" "$stage/bin/pause"
+    else
+        install -m 0755 "$src/_output/bin/$b" "$stage/bin/$b"
+    fi
 done
 if [[ -n $adding ]]; then
     for b in $binaries; do

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages the test bed needs, idempotently, then builds
-# (or reuses the cached) kube-apiserver, kube-controller-manager and kubectl
-# with build-kube.sh.  Needs root.  Usage: install-deps.sh [--no-build]
+# (or reuses the cached) kube-apiserver, kube-controller-manager, kubectl,
+# and for real nodes the kubelet, kube-scheduler and pause, with
+# build-kube.sh.  Needs root.  Usage: install-deps.sh [--no-build]
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +17,7 @@ fi
 PACKAGES="etcd-server openssl jq curl ethtool iproute2 iputils-ping iptables conntrack
           procps util-linux
           openvswitch-switch openvswitch-common containernetworking-plugins
+          containerd runc busybox-static mmdebstrap
           golang-go golang-github-modern-go-reflect2-dev dpkg-dev make rsync"
 
 # Enables deb-src for the main Debian archive so that 'apt-get source
@@ -64,4 +66,4 @@ fi
 if [ "${1-}" = --no-build ]; then
     exit 0
 fi
-exec "$here/build-kube.sh"
+exec "$here/build-kube.sh" kubelet kube-scheduler pause
