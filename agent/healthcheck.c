@@ -4,11 +4,10 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 
+#include "agent/http-server.h"
 #include "hash.h"
 #include "openvswitch/hmap.h"
-#include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -47,13 +46,7 @@ answer(void *hc_, struct MHD_Connection *conn, const char *url OVS_UNUSED,
     const struct healthcheck *hc = hc_;
     char *body;
     int status = healthcheck_answer(hc->key, hc->local_endpoints, &body);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return http_server_reply(conn, status, "application/json", body);
 }
 
 struct healthchecks *
@@ -67,30 +60,16 @@ healthchecks_create(void)
 static void
 server_stop(struct healthcheck *hc)
 {
-    if (hc->daemon) {
-        MHD_stop_daemon(hc->daemon);
-        hc->daemon = NULL;
-    }
+    http_server_stop(hc->daemon);
+    hc->daemon = NULL;
 }
 
 static void
 server_start(struct healthcheck *hc)
 {
-    /* No thread: MHD_run() from the poll loop. */
-    hc->daemon = MHD_start_daemon(MHD_NO_FLAG, hc->port, NULL, NULL,
-                                  answer, hc,
-                                  MHD_OPTION_CONNECTION_TIMEOUT,
-                                  (unsigned int) 10,
-                                  MHD_OPTION_CONNECTION_LIMIT,
-                                  (unsigned int) 64,
-                                  MHD_OPTION_END);
-    if (hc->daemon) {
-        VLOG_INFO("service %s: health check on port %"PRIu16, hc->key,
-                  hc->port);
-    } else {
-        VLOG_WARN("service %s: cannot serve the health check on port "
-                  "%"PRIu16, hc->key, hc->port);
-    }
+    char *what = xasprintf("service %s: health check", hc->key);
+    hc->daemon = http_server_start(what, NULL, hc->port, answer, hc);
+    free(what);
 }
 
 void
@@ -152,9 +131,7 @@ healthchecks_run(struct healthchecks *hcs)
 {
     struct healthcheck *hc;
     HMAP_FOR_EACH (hc, node, &hcs->servers) {
-        if (hc->daemon) {
-            MHD_run(hc->daemon);
-        }
+        http_server_run(hc->daemon);
     }
 }
 
@@ -163,29 +140,6 @@ healthchecks_wait(struct healthchecks *hcs)
 {
     struct healthcheck *hc;
     HMAP_FOR_EACH (hc, node, &hcs->servers) {
-        if (!hc->daemon) {
-            continue;
-        }
-        fd_set rs, ws, es;
-        MHD_socket max = 0;
-        FD_ZERO(&rs);
-        FD_ZERO(&ws);
-        FD_ZERO(&es);
-        if (MHD_get_fdset(hc->daemon, &rs, &ws, &es, &max) != MHD_YES) {
-            poll_immediate_wake();
-            continue;
-        }
-        for (int fd = 0; fd <= max; fd++) {
-            if (FD_ISSET(fd, &rs)) {
-                poll_fd_wait(fd, POLLIN);
-            }
-            if (FD_ISSET(fd, &ws)) {
-                poll_fd_wait(fd, POLLOUT);
-            }
-        }
-        MHD_UNSIGNED_LONG_LONG timeout;
-        if (MHD_get_timeout(hc->daemon, &timeout) == MHD_YES) {
-            poll_timer_wait(MIN(timeout, 10000));
-        }
+        http_server_wait(hc->daemon);
     }
 }
