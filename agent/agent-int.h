@@ -14,11 +14,13 @@
 #include "agent/feature.h"
 #include "flows/flow-table.h"
 #include "flows/pipeline.h"
+#include "lib/metrics.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 
 struct attachment;
 struct cni_request;
+struct metrics_server;
 
 
 /* The agent's life, one state after another; each transition is logged. */
@@ -81,6 +83,9 @@ struct agent {
     uint64_t api_change_seqno;   /* Desired version that holds it. */
     long long int api_latency_ms;    /* The last such change's, or -1. */
     long long int api_latency_max_ms;
+    struct histogram api_latency;    /* All of them (metrics). */
+
+    struct metrics_server *metrics;  /* --metrics-address, or NULL. */
 };
 
 bool agent_is_ready(const struct agent *, const char **why);

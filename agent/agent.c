@@ -12,6 +12,7 @@
 #include "agent/gateway.h"
 #include "agent/k8s-cache.h"
 #include "agent/k8s-client.h"
+#include "agent/metrics.h"
 #include "agent/pod-cidr.h"
 #include "flow.h"
 #include "flows/ofctrl.h"
@@ -171,6 +172,13 @@ agent_create(const struct agent_config *cfg, struct agent **agentp)
         agent_destroy(a);
         return error;
     }
+    if (cfg->metrics_address) {
+        error = metrics_server_create(cfg->metrics_address, a, &a->metrics);
+        if (error) {
+            agent_destroy(a);
+            return error;
+        }
+    }
     *agentp = a;
     return NULL;
 }
@@ -263,6 +271,7 @@ agent_destroy(struct agent *a)
         attachment_free(&a->attachments, att);
     }
     hmap_destroy(&a->attachments);
+    metrics_server_destroy(a->metrics);
     cni_server_destroy(a->cni);
     for (size_t i = 0; i < AGENT_N_FEATURES; i++) {
         if (a->features[i].class) {
@@ -447,6 +456,7 @@ measure_api_latency(struct agent *a)
         a->api_latency_ms = time_msec() - a->api_change_ms;
         a->api_latency_max_ms = MAX(a->api_latency_max_ms,
                                     a->api_latency_ms);
+        histogram_observe(&a->api_latency, a->api_latency_ms / 1000.0);
         a->api_change_ms = 0;
     }
 }
@@ -479,6 +489,7 @@ agent_run(struct agent *a)
     }
     measure_api_latency(a);
     agent_run_waiters(a);
+    metrics_server_run(a->metrics);
 }
 
 void
@@ -503,6 +514,7 @@ agent_wait(struct agent *a)
     }
     cni_server_wait(a->cni);
     agent_wait_waiters(a);
+    metrics_server_wait(a->metrics);
 }
 
 /* Ready for CNI ADDs: synced, and every connection up. */

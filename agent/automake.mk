@@ -14,6 +14,7 @@ agent_libtendril_agent_a_SOURCES = \
 	agent/k8s-format.c agent/k8s-format.h \
 	agent/healthcheck.c agent/healthcheck.h \
 	agent/http-server.c agent/http-server.h \
+	agent/metrics.c agent/metrics.h \
 	agent/nodeport.c agent/nodeport.h \
 	agent/nodes.c \
 	agent/pod-cidr.c agent/pod-cidr.h \

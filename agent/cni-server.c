@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "lib/agent-protocol.h"
+#include "lib/metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
@@ -32,6 +33,26 @@ struct cni_request {
     size_t out_ofs;
     enum { REQ_READING, REQ_HANDLING, REQ_WRITING } state;
     long long int deadline;
+    int command;                 /* Index in 'commands', once read. */
+    long long int handled_us;    /* When the request was read. */
+};
+
+/* The commands whose figures are kept; the last is everything else. */
+static const char *const commands[] = {
+    AP_ADD, AP_DEL, AP_CHECK, AP_STATUS, AP_GC, "other",
+};
+#define N_COMMANDS ARRAY_SIZE(commands)
+
+/* Per command: the time from the request read to the reply, and the
+ * errors by CNI code. */
+struct cni_command_stats {
+    struct histogram latency;
+    uint64_t ok;
+    struct {
+        int code;
+        uint64_t n;
+    } errors[16];
+    size_t n_codes;
 };
 
 struct cni_server {
@@ -40,6 +61,7 @@ struct cni_server {
     struct ovs_list conns;
     cni_handler_func *handler;
     void *aux;
+    struct cni_command_stats stats[N_COMMANDS];
 };
 
 char *
@@ -111,9 +133,32 @@ cni_request_deadline(const struct cni_request *req)
     return req->deadline;
 }
 
+/* 'req' is answered, with 'code' (0: success). */
+static void
+request_done(struct cni_request *req, int code)
+{
+    struct cni_command_stats *st = &req->server->stats[req->command];
+    histogram_observe(&st->latency, (time_usec() - req->handled_us) / 1e6);
+    if (!code) {
+        st->ok++;
+        return;
+    }
+    for (size_t i = 0; i < st->n_codes; i++) {
+        if (st->errors[i].code == code) {
+            st->errors[i].n++;
+            return;
+        }
+    }
+    if (st->n_codes < ARRAY_SIZE(st->errors)) {
+        st->errors[st->n_codes].code = code;
+        st->errors[st->n_codes++].n = 1;
+    }
+}
+
 void
 cni_request_reply(struct cni_request *req, json_t *result)
 {
+    request_done(req, 0);
     json_t *reply = json_pack("{s:o}", AP_RESULT, result);
     char *text = json_dumps(reply, JSON_COMPACT);
     json_decref(reply);
@@ -127,6 +172,7 @@ void
 cni_request_error(struct cni_request *req, int code, const char *msg,
                   const char *details)
 {
+    request_done(req, code);
     json_t *error = json_pack("{s:i,s:s}", AP_CODE, code, AP_MSG, msg);
     if (details && *details) {
         json_object_set_new(error, AP_DETAILS, json_pack("s", details));
@@ -168,6 +214,17 @@ request_read(struct cni_request *req)
     json_t *request = json_loadb(req->in.string, req->in.length,
                                  JSON_DISABLE_EOF_CHECK, &jerr);
     req->state = REQ_HANDLING;
+    req->handled_us = time_usec();
+    const char *command = (request && json_is_object(request)
+                           ? json_string_value(json_object_get(request,
+                                                               AP_COMMAND))
+                           : NULL);
+    req->command = N_COMMANDS - 1;
+    for (size_t i = 0; command && i < N_COMMANDS - 1; i++) {
+        if (!strcmp(command, commands[i])) {
+            req->command = i;
+        }
+    }
     if (!request || !json_is_object(request)) {
         cni_request_error(req, 6, "the agent cannot decode the request",
                           request ? "not a JSON object" : jerr.text);
@@ -253,4 +310,43 @@ cni_server_wait(struct cni_server *s)
             stream_send_wait(req->stream);
         }
     }
+}
+
+void
+cni_server_format_metrics(const struct cni_server *s, struct ds *out)
+{
+    static const char dur[] = "tendril_agent_cni_request_duration_seconds";
+    static const char ok[] = "tendril_agent_cni_requests_total";
+    static const char err[] = "tendril_agent_cni_errors_total";
+    struct ds labels = DS_EMPTY_INITIALIZER;
+
+    metrics_put_family(out, dur, METRIC_HISTOGRAM,
+                       "CNI requests from the CNI binary, from the request "
+                       "read to the answer, by command");
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        ds_clear(&labels);
+        ds_put_format(&labels, "command=\"%s\"", commands[i]);
+        metrics_put_histogram(out, dur, ds_cstr(&labels),
+                              &s->stats[i].latency);
+    }
+    metrics_put_family(out, ok, METRIC_COUNTER,
+                       "CNI requests answered with success, by command");
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        ds_clear(&labels);
+        ds_put_format(&labels, "command=\"%s\"", commands[i]);
+        metrics_put_sample(out, ok, ds_cstr(&labels), s->stats[i].ok);
+    }
+    metrics_put_family(out, err, METRIC_COUNTER,
+                       "CNI requests answered with an error, by command and "
+                       "CNI error code");
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const struct cni_command_stats *st = &s->stats[i];
+        for (size_t j = 0; j < st->n_codes; j++) {
+            ds_clear(&labels);
+            ds_put_format(&labels, "command=\"%s\",code=\"%d\"",
+                          commands[i], st->errors[j].code);
+            metrics_put_sample(out, err, ds_cstr(&labels), st->errors[j].n);
+        }
+    }
+    ds_destroy(&labels);
 }

@@ -13,6 +13,8 @@
 
 #include "openvswitch/compiler.h"
 
+struct ds;
+
 struct cni_server;
 struct cni_request;
 
@@ -31,5 +33,9 @@ void cni_request_reply(struct cni_request *, json_t *result);
 void cni_request_error(struct cni_request *, int code, const char *msg,
                        const char *details);
 long long int cni_request_deadline(const struct cni_request *);
+
+/* Prometheus families (lib/metrics.h): request latency and outcomes by
+ * command. */
+void cni_server_format_metrics(const struct cni_server *, struct ds *);
 
 #endif /* agent/cni-server.h */

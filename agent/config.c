@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 
@@ -32,6 +33,7 @@ agent_config_destroy(struct agent_config *c)
     free(c->node_name);
     free(c->kubeconfig);
     free(c->api_server);
+    free(c->metrics_address);
     free(c->ovsdb);
     free(c->ovs_rundir);
     free(c->bridge);
@@ -50,6 +52,7 @@ agent_config_clone(struct agent_config *dst, const struct agent_config *src)
     dst->node_name = nullable_xstrdup(src->node_name);
     dst->kubeconfig = nullable_xstrdup(src->kubeconfig);
     dst->api_server = nullable_xstrdup(src->api_server);
+    dst->metrics_address = nullable_xstrdup(src->metrics_address);
     dst->ovsdb = nullable_xstrdup(src->ovsdb);
     dst->ovs_rundir = nullable_xstrdup(src->ovs_rundir);
     dst->bridge = nullable_xstrdup(src->bridge);
@@ -79,6 +82,8 @@ agent_config_set(struct agent_config *c, const char *field, const char *value)
         { "node-name", offsetof(struct agent_config, node_name) },
         { "kubeconfig", offsetof(struct agent_config, kubeconfig) },
         { "api-server", offsetof(struct agent_config, api_server) },
+        { "metrics-address",
+          offsetof(struct agent_config, metrics_address) },
         { "ovsdb", offsetof(struct agent_config, ovsdb) },
         { "ovs-rundir", offsetof(struct agent_config, ovs_rundir) },
         { "bridge", offsetof(struct agent_config, bridge) },
@@ -273,6 +278,18 @@ agent_config_validate(struct agent_config *c)
     if (c->kubeconfig && c->in_cluster) {
         return xstrdup("kubeconfig: --kubeconfig and --in-cluster exclude "
                        "each other");
+    }
+    if (c->metrics_address) {
+        char *addr;
+        uint16_t port;
+        char *error = metrics_parse_address(c->metrics_address, &addr,
+                                            &port);
+        free(addr);
+        if (error) {
+            char *e = xasprintf("metrics-address: %s", error);
+            free(error);
+            return e;
+        }
     }
     if (c->api_server && !c->in_cluster) {
         return xstrdup("api-server: only applies with --in-cluster");

@@ -17,6 +17,8 @@ struct agent_config {
     char *node_name;             /* --node-name, NODE_NAME. */
     char *kubeconfig;            /* --kubeconfig, or NULL. */
     bool in_cluster;             /* --in-cluster: a pod's ServiceAccount. */
+    char *metrics_address;       /* --metrics-address: IPv4:PORT, or
+                                  * NULL for no metrics endpoint. */
     char *api_server;            /* --api-server: with --in-cluster, the
                                   * API server's URL instead of
                                   * KUBERNETES_SERVICE_HOST/PORT (a

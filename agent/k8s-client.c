@@ -4,11 +4,13 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/curl-loop.h"
 #include "agent/k8s-cache.h"
+#include "lib/metrics.h"
 #include "lib/kubeconfig.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
@@ -633,4 +635,74 @@ k8s_client_format_status(const struct k8s_client *c, struct ds *s)
                       r->relists, r->events, r->skipped, r->errors,
                       r->last_error ? r->last_error : "-");
     }
+}
+
+void
+k8s_client_format_metrics(const struct k8s_client *c, struct ds *s)
+{
+    static const enum resource_state states[] = {
+        RES_LISTING, RES_WATCHING, RES_BACKOFF,
+    };
+    static const char state[] = "tendril_agent_k8s_watch_state";
+    const struct {
+        const char *name;
+        const char *help;
+        size_t offset;
+    } counters[] = {
+        { "tendril_agent_k8s_lists_total", "Complete lists of a resource",
+          offsetof(struct resource, lists) },
+        { "tendril_agent_k8s_relists_total",
+          "Lists after the first (a watch that expired or failed)",
+          offsetof(struct resource, relists) },
+        { "tendril_agent_k8s_watch_events_total",
+          "Watch events taken into the cache",
+          offsetof(struct resource, events) },
+        { "tendril_agent_k8s_skipped_total",
+          "Objects or events skipped as malformed",
+          offsetof(struct resource, skipped) },
+        { "tendril_agent_k8s_errors_total",
+          "Failed requests (then retried with backoff)",
+          offsetof(struct resource, errors) },
+    };
+    struct ds labels = DS_EMPTY_INITIALIZER;
+
+    metrics_put_family(s, "tendril_agent_k8s_synced", METRIC_GAUGE,
+                       "1 once every resource is listed and watched");
+    metrics_put_sample(s, "tendril_agent_k8s_synced", NULL,
+                       k8s_client_is_synced(c));
+    metrics_put_family(s, state, METRIC_GAUGE,
+                       "1 for the state each resource's list and watch "
+                       "is in");
+    for (size_t i = 0; i < K8S_N_KINDS; i++) {
+        const struct resource *r = &c->resources[i];
+        for (size_t j = 0; j < ARRAY_SIZE(states); j++) {
+            ds_clear(&labels);
+            ds_put_format(&labels, "resource=\"%s\",state=\"%s\"",
+                          r->def->plural, resource_state_to_string(states[j]));
+            metrics_put_sample(s, state, ds_cstr(&labels),
+                               r->state == states[j]);
+        }
+    }
+    metrics_put_family(s, "tendril_agent_k8s_objects", METRIC_GAUGE,
+                       "Objects in the agent's cache");
+    for (size_t i = 0; i < K8S_N_KINDS; i++) {
+        const struct resource *r = &c->resources[i];
+        ds_clear(&labels);
+        ds_put_format(&labels, "resource=\"%s\"", r->def->plural);
+        metrics_put_sample(s, "tendril_agent_k8s_objects", ds_cstr(&labels),
+                           k8s_cache_count(c->cache, r->def->kind));
+    }
+    for (size_t k = 0; k < ARRAY_SIZE(counters); k++) {
+        metrics_put_family(s, counters[k].name, METRIC_COUNTER,
+                           counters[k].help);
+        for (size_t i = 0; i < K8S_N_KINDS; i++) {
+            const struct resource *r = &c->resources[i];
+            const unsigned long long *n = (const void *)
+                ((const char *) r + counters[k].offset);
+            ds_clear(&labels);
+            ds_put_format(&labels, "resource=\"%s\"", r->def->plural);
+            metrics_put_sample(s, counters[k].name, ds_cstr(&labels), *n);
+        }
+    }
+    ds_destroy(&labels);
 }

@@ -46,6 +46,9 @@ bool k8s_client_is_synced(const struct k8s_client *);
 /* Per resource: state (listing, watching, backoff), resourceVersion,
  * objects, events, relists, last error. */
 void k8s_client_format_status(const struct k8s_client *, struct ds *);
+/* Prometheus families (lib/metrics.h): each resource's watch state,
+ * objects, lists, events and errors. */
+void k8s_client_format_metrics(const struct k8s_client *, struct ds *);
 
 /* The resource name of 'kind' ("pods", "endpointslices"...), and back. */
 const char *k8s_client_plural(enum k8s_kind);

@@ -266,7 +266,10 @@ usage(void)
            "  --nodeport-addresses=CIDR[,CIDR]  node addresses that serve "
            "NodePorts\n"
            "                          (default: every address but "
-           "loopback)\n",
+           "loopback)\n"
+           "  --metrics-address=[IP]:PORT  serve Prometheus metrics at "
+           "/metrics\n"
+           "                          (default: none)\n",
            program_name, program_name);
     daemon_usage();
     vlog_usage();
@@ -290,7 +293,8 @@ parse_options(int argc, char *argv[], struct agent_config *cfg,
         DAEMON_OPTION_ENUMS,
     };
     static const char *fields[] = {
-        "node-name", "kubeconfig", "api-server", "ovsdb", "ovs-rundir", "bridge",
+        "node-name", "kubeconfig", "api-server", "metrics-address", "ovsdb",
+        "ovs-rundir", "bridge",
         "datapath-type", "tunnel-type", "encap-mode", "mtu", "cni-socket",
         "state-dir", "pod-cidr", "service-cidr", "cni-timeout-ms", "proxy",
         "nodeport-addresses",

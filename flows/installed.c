@@ -128,6 +128,16 @@ installed_count_groups(const struct installed *in)
     return hmap_count(&in->groups);
 }
 
+void
+installed_count_by_table(const struct installed *inst, size_t counts[256])
+{
+    memset(counts, 0, 256 * sizeof *counts);
+    const struct installed_flow *f;
+    HMAP_FOR_EACH (f, node, &inst->flows) {
+        counts[f->table_id]++;
+    }
+}
+
 size_t
 installed_count_meters(const struct installed *in)
 {

@@ -73,6 +73,8 @@ void installed_clear(struct installed *);
 size_t installed_count(const struct installed *);
 size_t installed_count_groups(const struct installed *);
 size_t installed_count_meters(const struct installed *);
+/* counts[T]: the installed flows in table T. */
+void installed_count_by_table(const struct installed *, size_t counts[256]);
 
 /* Records that the switch holds group or meter 'id' with an unknown
  * configuration (from a dump at connection time). */

@@ -10,6 +10,7 @@
 #include "flows/flow-table.h"
 #include "flows/installed.h"
 #include "flows/tables.h"
+#include "lib/metrics.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
@@ -62,6 +63,7 @@ struct bundle {
     bool unexplained;            /* An error that names no owner. */
     size_t n_set_aside;          /* Owners its errors set aside. */
     long long int sent;          /* When, in ms. */
+    long long int sent_us;       /* The same, in microseconds. */
 };
 
 struct ofctrl {
@@ -114,6 +116,7 @@ struct ofctrl {
     struct diff_stats totals;
     long long int last_sync_ms;
     long long int max_sync_ms;
+    struct histogram sync_latency;   /* Bundle sent to its barrier. */
     size_t last_bundle_msgs;
     char *last_error;
 };
@@ -504,6 +507,7 @@ finish_bundle(struct ofctrl *oc, struct flow_table *ft)
     oc->state = S_IDLE;
     oc->last_sync_ms = time_msec() - b->sent;
     oc->max_sync_ms = MAX(oc->max_sync_ms, oc->last_sync_ms);
+    histogram_observe(&oc->sync_latency, (time_usec() - b->sent_us) / 1e6);
     if (b->refused) {
         /* Nothing changed in the switch: what the bundle would have changed
          * is still to do. */
@@ -786,6 +790,7 @@ sync_flows(struct ofctrl *oc, struct flow_table *ft)
     b->refused = b->unexplained = false;
     b->n_set_aside = 0;
     b->sent = time_msec();
+    b->sent_us = time_usec();
     struct ovs_list flushes = OVS_LIST_INITIALIZER(&flushes);
     struct ct_flush_req *req;
     LIST_FOR_EACH_POP (req, node, &ft->ct_flushes) {
@@ -887,4 +892,99 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
     if (oc->last_error) {
         ds_put_format(s, "last error: %s\n", oc->last_error);
     }
+}
+
+void
+ofctrl_format_metrics(const struct ofctrl *oc, struct ds *s)
+{
+    metrics_put_family(s, "tendril_agent_openflow_connected", METRIC_GAUGE,
+                       "1 while the OpenFlow connection to the bridge is up");
+    metrics_put_sample(s, "tendril_agent_openflow_connected", NULL,
+                       ofctrl_is_connected(oc));
+    metrics_put_family(s, "tendril_agent_openflow_connections_total",
+                       METRIC_COUNTER, "OpenFlow connections made");
+    metrics_put_sample(s, "tendril_agent_openflow_connections_total", NULL,
+                       oc->n_connections);
+    metrics_put_family(s, "tendril_agent_flows_synced", METRIC_GAUGE,
+                       "1 once the first full sync is confirmed");
+    metrics_put_sample(s, "tendril_agent_flows_synced", NULL, oc->synced);
+
+    size_t counts[256];
+    installed_count_by_table(&oc->installed, counts);
+    metrics_put_family(s, "tendril_agent_flows", METRIC_GAUGE,
+                       "Flows installed in the switch, by table");
+    struct ds labels = DS_EMPTY_INITIALIZER;
+    for (size_t t = 0; t < 256; t++) {
+        if (!counts[t] && t >= N_TABLES) {
+            continue;
+        }
+        ds_clear(&labels);
+        ds_put_cstr(&labels, "table=\"");
+        metrics_label_escape(&labels, t < N_TABLES ? table_name(t) : "");
+        if (t >= N_TABLES) {
+            ds_put_format(&labels, "%"PRIuSIZE, t);
+        }
+        ds_put_char(&labels, '"');
+        metrics_put_sample(s, "tendril_agent_flows", ds_cstr(&labels),
+                           counts[t]);
+    }
+    ds_destroy(&labels);
+    metrics_put_family(s, "tendril_agent_groups", METRIC_GAUGE,
+                       "Groups installed in the switch");
+    metrics_put_sample(s, "tendril_agent_groups", NULL,
+                       installed_count_groups(&oc->installed));
+    metrics_put_family(s, "tendril_agent_meters", METRIC_GAUGE,
+                       "Meters installed in the switch");
+    metrics_put_sample(s, "tendril_agent_meters", NULL,
+                       installed_count_meters(&oc->installed));
+
+    const struct diff_stats *t = &oc->totals;
+    metrics_put_family(s, "tendril_agent_flow_changes_total", METRIC_COUNTER,
+                       "Flows, groups and meters added, modified and "
+                       "deleted in the switch");
+    const struct {
+        const char *labels;
+        uint64_t n;
+    } changes[] = {
+        { "object=\"flow\",op=\"add\"", t->flows_added },
+        { "object=\"flow\",op=\"modify\"", t->flows_modified },
+        { "object=\"flow\",op=\"delete\"", t->flows_deleted },
+        { "object=\"group\",op=\"add\"", t->groups_added },
+        { "object=\"group\",op=\"modify\"", t->groups_modified },
+        { "object=\"group\",op=\"delete\"", t->groups_deleted },
+        { "object=\"meter\",op=\"add\"", t->meters_added },
+        { "object=\"meter\",op=\"modify\"", t->meters_modified },
+        { "object=\"meter\",op=\"delete\"", t->meters_deleted },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(changes); i++) {
+        metrics_put_sample(s, "tendril_agent_flow_changes_total",
+                           changes[i].labels, changes[i].n);
+    }
+    metrics_put_family(s, "tendril_agent_flow_bundles_total", METRIC_COUNTER,
+                       "OpenFlow bundles sent");
+    metrics_put_sample(s, "tendril_agent_flow_bundles_total", NULL,
+                       oc->n_bundles);
+    metrics_put_family(s, "tendril_agent_flow_bundles_refused_total",
+                       METRIC_COUNTER,
+                       "Bundles the switch did not commit");
+    metrics_put_sample(s, "tendril_agent_flow_bundles_refused_total", NULL,
+                       oc->n_bundles_refused);
+    metrics_put_family(s, "tendril_agent_openflow_errors_total",
+                       METRIC_COUNTER, "OpenFlow errors from the switch");
+    metrics_put_sample(s, "tendril_agent_openflow_errors_total", NULL,
+                       oc->n_errors);
+    metrics_put_family(s, "tendril_agent_flow_sync_duration_seconds",
+                       METRIC_HISTOGRAM,
+                       "From sending a bundle of changes to the switch's "
+                       "barrier reply after it");
+    metrics_put_histogram(s, "tendril_agent_flow_sync_duration_seconds",
+                          NULL, &oc->sync_latency);
+    metrics_put_family(s, "tendril_agent_packet_ins_total", METRIC_COUNTER,
+                       "Packets the switch sent to the agent");
+    metrics_put_sample(s, "tendril_agent_packet_ins_total", NULL,
+                       oc->n_packet_ins);
+    metrics_put_family(s, "tendril_agent_conntrack_flushes_total",
+                       METRIC_COUNTER, "Conntrack flushes sent");
+    metrics_put_sample(s, "tendril_agent_conntrack_flushes_total", NULL,
+                       oc->n_ct_flushes);
 }

@@ -75,5 +75,8 @@ bool ofctrl_prev_round_deleted(const struct ofctrl *);
 uint64_t ofctrl_installed_seqno(const struct ofctrl *);
 uint64_t ofctrl_connection_count(const struct ofctrl *);
 void ofctrl_format_stats(const struct ofctrl *, struct ds *);
+/* Prometheus families (lib/metrics.h): connection, flows per table,
+ * groups, meters, changes, bundles and their latency. */
+void ofctrl_format_metrics(const struct ofctrl *, struct ds *);
 
 #endif /* flows/ofctrl.h */

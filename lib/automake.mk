@@ -12,3 +12,4 @@ lib_libtendril_a_SOURCES += \
 	lib/k8s-object.c lib/k8s-object.h \
 	lib/label-selector.c lib/label-selector.h
 lib_libtendril_a_SOURCES += lib/kubeconfig.c lib/kubeconfig.h
+lib_libtendril_a_SOURCES += lib/metrics.c lib/metrics.h

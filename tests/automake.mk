@@ -79,6 +79,13 @@ tests_unit_test_kubeconfig_SOURCES = tests/unit/test-kubeconfig.c
 tests_unit_test_kubeconfig_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_kubeconfig_LDADD = $(UNIT_LDADD)
 
+check_PROGRAMS += tests/unit/test-metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test-metrics.c
+tests_unit_test_metrics_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_metrics_LDADD = agent/libtendril-agent.a \
+	flows/libtendril-flows.a ovsdb/libtendril-ovsdb.a $(UNIT_LDADD) \
+	$(CURL_LIBS)
+
 check_PROGRAMS += tests/unit/test-k8s-watch
 tests_unit_test_k8s_watch_SOURCES = tests/unit/test-k8s-watch.c
 tests_unit_test_k8s_watch_CFLAGS = $(UNIT_CFLAGS)
