@@ -111,10 +111,12 @@ check "a config file that is not JSON is refused" \
     bad_config "$DIR/broken.json" --config="$DIR/broken.json"
 check "an unknown field is refused" bad_config 'unknown configuration field' \
     --config=<(echo '{"bridges": "x"}')
+check "a bad metrics-address is refused" bad_config 'metrics-address:' \
+    --metrics-address=localhost:9797
 ip netns add "$NODE"
 ip netns exec "$NODE" ip link set lo up
 ovs_start "$NODE" "$OVS"
-agent_start "$NODE" "$OVS" node1 "$CIDR"
+agent_start "$NODE" "$OVS" node1 "$CIDR" --metrics-address=127.0.0.1:9797
 check "agent becomes ready" wait_for 20 agent_ready "$OVS"
 check "tables are named" sh -c "OVS_RUNDIR=$OVS ovs-ofctl dump-flows --names \
     br-int | grep -q 'table=L3Forwarding'"
@@ -154,6 +156,27 @@ check "spoofed MAC is dropped" sh -c "
     ! ip netns exec $P-a ping -c 2 -W 1 $B >/dev/null; rc=\$?;
     ip netns exec $P-a ip link set eth0 address \$mac; exit \$rc"
 check "pod a talks again with its own addresses" ping_ok "$P-a" "$B"
+
+# Prometheus metrics: the two ADDs, flows in named tables, the bundles.
+scrape() {
+    ip netns exec "$NODE" curl -sf --max-time 5 \
+        "http://127.0.0.1:9797$1" > "$DIR/metrics"
+}
+metrics_ok() {
+    scrape /metrics || return 1
+    grep -q '^tendril_agent_cni_requests_total{command="ADD"} [2-9]' \
+        "$DIR/metrics" &&
+    grep -q '^tendril_agent_flows{table="L3Forwarding"} [1-9]' \
+        "$DIR/metrics" &&
+    grep -q '^tendril_agent_flow_sync_duration_seconds_count [1-9]' \
+        "$DIR/metrics" &&
+    grep -q '^tendril_agent_openflow_connected 1$' "$DIR/metrics" &&
+    grep -q '^tendril_agent_ready 1$' "$DIR/metrics" ||
+        { head -c 3000 "$DIR/metrics"; return 1; }
+}
+check "metrics: ADDs, flows per table, sync latency" metrics_ok
+check "metrics: another path is 404" sh -c "! ip netns exec $NODE curl -sf \
+    http://127.0.0.1:9797/other"
 
 # A runtime outside Kubernetes (podman with its CNI backend) passes no
 # K8S_* arguments: the attachment is known by container id and ifname.
