@@ -63,6 +63,9 @@ use_testbed() {
     work=$(mktemp -d "/tmp/test-$1.XXXXXX")
     servers=()
     trap testbed_cleanup EXIT
+    # A test stopped by a signal cleans up too.
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
 }
 testbed_cleanup() {
     local pid
