@@ -157,15 +157,26 @@ vswitchd_transact(const struct agent *a, const char *command, int argc,
                   char *argv[], char **result)
 {
     *result = NULL;
+    /* The pid as written, not read_pidfile(): in the DaemonSet the switch
+     * runs in another container's PID namespace, where the pidfile's lock
+     * holder has a pid this process cannot match.  Only the control
+     * socket's name needs it. */
     char *pidfile = xasprintf("%s/ovs-vswitchd.pid", a->cfg.ovs_rundir);
-    pid_t pid = read_pidfile(pidfile);
+    FILE *f = fopen(pidfile, "r");
+    long int pid = -1;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1 || pid <= 0) {
+            pid = -1;
+        }
+        fclose(f);
+    }
     free(pidfile);
     if (pid < 0) {
         return xasprintf("ovs-vswitchd is not running (no pidfile in %s)",
                          a->cfg.ovs_rundir);
     }
     char *path = xasprintf("%s/ovs-vswitchd.%ld.ctl", a->cfg.ovs_rundir,
-                           (long int) pid);
+                           pid);
     if (access(path, F_OK)) {
         /* Started with --unixctl=RUNDIR/ovs-vswitchd.ctl. */
         free(path);
