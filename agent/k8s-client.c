@@ -666,9 +666,8 @@ k8s_client_format_metrics(const struct k8s_client *c, struct ds *s)
     };
     struct ds labels = DS_EMPTY_INITIALIZER;
 
-    metrics_put_family(s, "tendril_agent_k8s_synced", METRIC_GAUGE,
-                       "1 once every resource is listed and watched");
-    metrics_put_sample(s, "tendril_agent_k8s_synced", NULL,
+    metrics_put_scalar(s, "tendril_agent_k8s_synced", METRIC_GAUGE,
+                       "1 once every resource is listed and watched",
                        k8s_client_is_synced(c));
     metrics_put_family(s, state, METRIC_GAUGE,
                        "1 for the state each resource's list and watch "

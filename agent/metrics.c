@@ -135,17 +135,16 @@ format_process(struct ds *s)
     if (!getrusage(RUSAGE_SELF, &ru)) {
         double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
                       + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-        metrics_put_family(s, "process_cpu_seconds_total", METRIC_COUNTER,
-                           "User and system CPU time");
-        metrics_put_sample(s, "process_cpu_seconds_total", NULL, cpu);
+        metrics_put_scalar(s, "process_cpu_seconds_total", METRIC_COUNTER,
+                           "User and system CPU time",
+                           cpu);
     }
     FILE *f = fopen("/proc/self/statm", "r");
     unsigned long size, resident;
     if (f && fscanf(f, "%lu %lu", &size, &resident) == 2) {
         long page = sysconf(_SC_PAGESIZE);
-        metrics_put_family(s, "process_resident_memory_bytes", METRIC_GAUGE,
-                           "Resident memory");
-        metrics_put_sample(s, "process_resident_memory_bytes", NULL,
+        metrics_put_scalar(s, "process_resident_memory_bytes", METRIC_GAUGE,
+                           "Resident memory",
                            (double) resident * page);
     }
     if (f) {
@@ -156,10 +155,9 @@ format_process(struct ds *s)
 void
 agent_format_metrics(const struct agent *a, struct ds *s)
 {
-    metrics_put_family(s, "tendril_agent_ready", METRIC_GAUGE,
+    metrics_put_scalar(s, "tendril_agent_ready", METRIC_GAUGE,
                        "1 while the agent is ready for pods "
-                       "(agent/status)");
-    metrics_put_sample(s, "tendril_agent_ready", NULL,
+                       "(agent/status)",
                        agent_is_ready(a, NULL));
     metrics_put_family(s, "tendril_agent_state", METRIC_GAUGE,
                        "1 for the agent's state");
@@ -169,21 +167,17 @@ agent_format_metrics(const struct agent *a, struct ds *s)
                  agent_state_name(i));
         metrics_put_sample(s, "tendril_agent_state", labels, a->state == i);
     }
-    metrics_put_family(s, "tendril_agent_ovsdb_connected", METRIC_GAUGE,
-                       "1 while the OVSDB session is up");
-    metrics_put_sample(s, "tendril_agent_ovsdb_connected", NULL,
+    metrics_put_scalar(s, "tendril_agent_ovsdb_connected", METRIC_GAUGE,
+                       "1 while the OVSDB session is up",
                        a->bridge && bridge_ctl_is_connected(a->bridge));
-    metrics_put_family(s, "tendril_agent_pods", METRIC_GAUGE,
-                       "Pod attachments on this node");
-    metrics_put_sample(s, "tendril_agent_pods", NULL,
+    metrics_put_scalar(s, "tendril_agent_pods", METRIC_GAUGE,
+                       "Pod attachments on this node",
                        hmap_count(&a->attachments));
-    metrics_put_family(s, "tendril_agent_ipam_allocated", METRIC_GAUGE,
-                       "Pod addresses allocated from the podCIDR");
-    metrics_put_sample(s, "tendril_agent_ipam_allocated", NULL,
+    metrics_put_scalar(s, "tendril_agent_ipam_allocated", METRIC_GAUGE,
+                       "Pod addresses allocated from the podCIDR",
                        a->ipam ? ipam_count(a->ipam) : 0);
-    metrics_put_family(s, "tendril_agent_desired_flows", METRIC_GAUGE,
-                       "Flows the features want in the switch");
-    metrics_put_sample(s, "tendril_agent_desired_flows", NULL,
+    metrics_put_scalar(s, "tendril_agent_desired_flows", METRIC_GAUGE,
+                       "Flows the features want in the switch",
                        flow_table_count(&a->flows));
     metrics_put_family(s, "tendril_agent_api_to_flows_seconds",
                        METRIC_HISTOGRAM,

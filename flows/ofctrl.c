@@ -897,17 +897,15 @@ ofctrl_format_stats(const struct ofctrl *oc, struct ds *s)
 void
 ofctrl_format_metrics(const struct ofctrl *oc, struct ds *s)
 {
-    metrics_put_family(s, "tendril_agent_openflow_connected", METRIC_GAUGE,
-                       "1 while the OpenFlow connection to the bridge is up");
-    metrics_put_sample(s, "tendril_agent_openflow_connected", NULL,
+    metrics_put_scalar(s, "tendril_agent_openflow_connected", METRIC_GAUGE,
+                       "1 while the OpenFlow connection to the bridge is up",
                        ofctrl_is_connected(oc));
-    metrics_put_family(s, "tendril_agent_openflow_connections_total",
-                       METRIC_COUNTER, "OpenFlow connections made");
-    metrics_put_sample(s, "tendril_agent_openflow_connections_total", NULL,
+    metrics_put_scalar(s, "tendril_agent_openflow_connections_total",
+                       METRIC_COUNTER, "OpenFlow connections made",
                        oc->n_connections);
-    metrics_put_family(s, "tendril_agent_flows_synced", METRIC_GAUGE,
-                       "1 once the first full sync is confirmed");
-    metrics_put_sample(s, "tendril_agent_flows_synced", NULL, oc->synced);
+    metrics_put_scalar(s, "tendril_agent_flows_synced", METRIC_GAUGE,
+                       "1 once the first full sync is confirmed",
+                       oc->synced);
 
     size_t counts[256];
     installed_count_by_table(&oc->installed, counts);
@@ -929,13 +927,11 @@ ofctrl_format_metrics(const struct ofctrl *oc, struct ds *s)
                            counts[t]);
     }
     ds_destroy(&labels);
-    metrics_put_family(s, "tendril_agent_groups", METRIC_GAUGE,
-                       "Groups installed in the switch");
-    metrics_put_sample(s, "tendril_agent_groups", NULL,
+    metrics_put_scalar(s, "tendril_agent_groups", METRIC_GAUGE,
+                       "Groups installed in the switch",
                        installed_count_groups(&oc->installed));
-    metrics_put_family(s, "tendril_agent_meters", METRIC_GAUGE,
-                       "Meters installed in the switch");
-    metrics_put_sample(s, "tendril_agent_meters", NULL,
+    metrics_put_scalar(s, "tendril_agent_meters", METRIC_GAUGE,
+                       "Meters installed in the switch",
                        installed_count_meters(&oc->installed));
 
     const struct diff_stats *t = &oc->totals;
@@ -960,18 +956,15 @@ ofctrl_format_metrics(const struct ofctrl *oc, struct ds *s)
         metrics_put_sample(s, "tendril_agent_flow_changes_total",
                            changes[i].labels, changes[i].n);
     }
-    metrics_put_family(s, "tendril_agent_flow_bundles_total", METRIC_COUNTER,
-                       "OpenFlow bundles sent");
-    metrics_put_sample(s, "tendril_agent_flow_bundles_total", NULL,
+    metrics_put_scalar(s, "tendril_agent_flow_bundles_total", METRIC_COUNTER,
+                       "OpenFlow bundles sent",
                        oc->n_bundles);
-    metrics_put_family(s, "tendril_agent_flow_bundles_refused_total",
+    metrics_put_scalar(s, "tendril_agent_flow_bundles_refused_total",
                        METRIC_COUNTER,
-                       "Bundles the switch did not commit");
-    metrics_put_sample(s, "tendril_agent_flow_bundles_refused_total", NULL,
+                       "Bundles the switch did not commit",
                        oc->n_bundles_refused);
-    metrics_put_family(s, "tendril_agent_openflow_errors_total",
-                       METRIC_COUNTER, "OpenFlow errors from the switch");
-    metrics_put_sample(s, "tendril_agent_openflow_errors_total", NULL,
+    metrics_put_scalar(s, "tendril_agent_openflow_errors_total",
+                       METRIC_COUNTER, "OpenFlow errors from the switch",
                        oc->n_errors);
     metrics_put_family(s, "tendril_agent_flow_sync_duration_seconds",
                        METRIC_HISTOGRAM,
@@ -979,12 +972,10 @@ ofctrl_format_metrics(const struct ofctrl *oc, struct ds *s)
                        "barrier reply after it");
     metrics_put_histogram(s, "tendril_agent_flow_sync_duration_seconds",
                           NULL, &oc->sync_latency);
-    metrics_put_family(s, "tendril_agent_packet_ins_total", METRIC_COUNTER,
-                       "Packets the switch sent to the agent");
-    metrics_put_sample(s, "tendril_agent_packet_ins_total", NULL,
+    metrics_put_scalar(s, "tendril_agent_packet_ins_total", METRIC_COUNTER,
+                       "Packets the switch sent to the agent",
                        oc->n_packet_ins);
-    metrics_put_family(s, "tendril_agent_conntrack_flushes_total",
-                       METRIC_COUNTER, "Conntrack flushes sent");
-    metrics_put_sample(s, "tendril_agent_conntrack_flushes_total", NULL,
+    metrics_put_scalar(s, "tendril_agent_conntrack_flushes_total",
+                       METRIC_COUNTER, "Conntrack flushes sent",
                        oc->n_ct_flushes);
 }

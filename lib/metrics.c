@@ -52,6 +52,14 @@ metrics_put_sample(struct ds *s, const char *name, const char *labels,
 }
 
 void
+metrics_put_scalar(struct ds *s, const char *name, enum metric_type type,
+                   const char *help, double value)
+{
+    metrics_put_family(s, name, type, help);
+    metrics_put_sample(s, name, NULL, value);
+}
+
+void
 metrics_label_escape(struct ds *s, const char *value)
 {
     for (const char *p = value; *p; p++) {

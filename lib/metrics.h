@@ -30,6 +30,11 @@ void metrics_put_family(struct ds *, const char *name, enum metric_type,
 void metrics_put_sample(struct ds *, const char *name, const char *labels,
                         double value);
 
+/* A family with one unlabelled sample: metrics_put_family() then
+ * metrics_put_sample(). */
+void metrics_put_scalar(struct ds *, const char *name, enum metric_type,
+                        const char *help, double value);
+
 /* Appends 'value' escaped for a label value (backslash, quote, newline). */
 void metrics_label_escape(struct ds *, const char *value);
 
