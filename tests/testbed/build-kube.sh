@@ -14,10 +14,13 @@
 #
 # Usage: build-kube.sh [BINARY...]: more binaries (kube-proxy for the
 # Services benchmark; kubelet, kube-scheduler and pause for the real-node
-# test bed); those a complete cache lacks are built and added to it, each
-# file renamed into place.  A name is a command of cmd/, or 'pause' (the
-# sandbox container's program, build/pause/linux/pause.c, linked
-# statically).  Go binaries are built with the 'dockerless' tag: the
+# test bed; e2e.test, ginkgo and agnhost for the upstream e2e suites);
+# those a complete cache lacks are built and added to it, each file renamed
+# into place.  A name is a command of cmd/, 'pause' (the sandbox
+# container's program, build/pause/linux/pause.c, linked statically),
+# 'e2e.test' (test/e2e compiled as a test binary), 'ginkgo' (the vendored
+# test runner) or 'agnhost' (the e2e suites' test server,
+# test/images/agnhost).  Go binaries are built with the 'dockerless' tag: the
 # kubelet then talks CRI only and cAdvisor does not probe a Docker socket.
 #
 # Environment: KUBE_BUILD_NICE (default 10), KUBE_SOURCE_VERSION (skip the
@@ -127,6 +130,9 @@ for b in $binaries; do
             gcc -Os -static -o "$work/pause" \
                 -DVERSION="$version" "$src/build/pause/linux/pause.c" >&2
             ;;
+        e2e.test) go_targets="$go_targets test/e2e/e2e.test" ;;
+        ginkgo) go_targets="$go_targets vendor/github.com/onsi/ginkgo/ginkgo" ;;
+        agnhost) go_targets="$go_targets test/images/agnhost" ;;
         *) go_targets="$go_targets cmd/$b" ;;
     esac
 done

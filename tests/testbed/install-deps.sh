@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages the test bed needs, idempotently, then builds
 # (or reuses the cached) kube-apiserver, kube-controller-manager, kubectl,
-# and for real nodes the kubelet, kube-scheduler and pause, with
+# and for real nodes the kubelet, kube-scheduler and pause, and for the
+# upstream e2e suites e2e.test, ginkgo and agnhost, with
 # build-kube.sh.  Needs root.  Usage: install-deps.sh [--no-build]
 set -eu
 
@@ -66,4 +67,4 @@ fi
 if [ "${1-}" = --no-build ]; then
     exit 0
 fi
-exec "$here/build-kube.sh" kubelet kube-scheduler pause
+exec "$here/build-kube.sh" kubelet kube-scheduler pause e2e.test ginkgo agnhost
