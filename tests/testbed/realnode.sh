@@ -14,6 +14,9 @@
 RN_CGROUP_FS=/sys/fs/cgroup
 RN_PAUSE_IMAGE=k8s.gcr.io/pause:3.2
 RN_TEST_IMAGE=testbed/busybox:1
+# The cluster DNS Service (tests/testbed/cluster-dns.py on the control
+# plane's host behind it).
+RN_DNS_IP=10.96.0.10
 # What the kubelet wants of the host-wide sysctls it checks.
 RN_SYSCTLS=("vm/overcommit_memory 1" "kernel/panic 10" "kernel/panic_on_oops 1")
 
@@ -77,6 +80,13 @@ rn_build_images() {
         rm -rf "$work"
     fi
     RN_IMAGES=("$cache/pause-3.2.tar" "$cache/busybox-1.tar")
+    # More images (docker-archive tarballs) the caller wants on every node,
+    # such as the e2e suites' (tests/e2e/images.sh).
+    local extra
+    for extra in ${TESTBED_IMAGES-}; do
+        [[ -f $extra ]] || die "TESTBED_IMAGES: no file $extra"
+        RN_IMAGES+=("$extra")
+    done
     local img=${TESTBED_IMAGE:-$TB_BUILD_DIR/tendril-image.tar}
     # Built again when any of its inputs is newer.
     if [[ -z ${TESTBED_IMAGE-} ]] \
@@ -125,7 +135,7 @@ rn_write_node_files() {
         "current-context": "tb"}' > "$kl/kubeconfig"
     # Eviction thresholds low enough for a shared test machine; status every
     # 2 s so that a node is Ready soon after its network is.
-    jq -n --arg ip "$ip" --arg cg "$(rn_cgroup "$n")" '{
+    jq -n --arg ip "$ip" --arg cg "$(rn_cgroup "$n")" --arg dns "$RN_DNS_IP" '{
         kind: "KubeletConfiguration",
         apiVersion: "kubelet.config.k8s.io/v1beta1",
         address: $ip, port: 10250, readOnlyPort: 0, healthzPort: 0,
@@ -143,7 +153,7 @@ rn_write_node_files() {
                        "imagefs.available": "1%", "nodefs.inodesFree": "1%"},
         imageGCHighThresholdPercent: 100, imageGCLowThresholdPercent: 99,
         serializeImagePulls: false, clusterDomain: "cluster.local",
-        resolvConf: "/etc/resolv.conf"}' > "$kl/config.json"
+        clusterDNS: [$dns], resolvConf: "/etc/resolv.conf"}' > "$kl/config.json"
     cat > "$root/var/lib/testbed/containerd.toml" <<EOF
 version = 2
 root = "/var/lib/containerd"
@@ -334,6 +344,53 @@ start_scheduler() {
         --leader-elect=false --profiling=false --v=1
 }
 
+# The cluster DNS: tests/testbed/cluster-dns.py on the control plane's
+# host (CoreDNS is not in Debian), behind the Service kube-system/kube-dns
+# at $RN_DNS_IP (selector-less, its Endpoints the control plane's address,
+# mirrored to an EndpointSlice by kube-controller-manager), which the
+# kubelets give pods as their name server.
+start_cluster_dns() {
+    local cpd=$TB_DIR/cp
+    spawn cluster-dns "$(ns_cp)" "$cpd/log/cluster-dns.log" \
+        python3 "$TB_HERE/cluster-dns.py" --listen "$TB_CP_IP" \
+        --kubeconfig "$TB_DIR/admin.kubeconfig"
+    kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: Service
+metadata:
+  name: kube-dns
+  namespace: kube-system
+  labels: {k8s-app: kube-dns, kubernetes.io/name: testbed-cluster-dns}
+spec:
+  clusterIP: $RN_DNS_IP
+  ports:
+  - {name: dns, port: 53, protocol: UDP, targetPort: 53}
+  - {name: dns-tcp, port: 53, protocol: TCP, targetPort: 53}
+---
+apiVersion: v1
+kind: Endpoints
+metadata:
+  name: kube-dns
+  namespace: kube-system
+subsets:
+- addresses: [{ip: $TB_CP_IP}]
+  ports:
+  - {name: dns, port: 53, protocol: UDP}
+  - {name: dns-tcp, port: 53, protocol: TCP}
+EOF
+}
+
+# The control plane's host routes each node's podCIDR to the node, as a
+# control-plane host that runs the network plugin would reach pods: the
+# API server proxies to pods and Services, and the cluster DNS answers pods
+# without a masquerade.
+rn_route_pod_cidrs() {
+    local i
+    for ((i = 1; i <= NODES; i++)); do
+        ip -n "$(ns_cp)" route replace "$(node_cidr "$i")" via "$(node_ip "$i")"
+    done
+}
+
 # Once a kubelet has registered its Node, gives it its podCIDR (the test
 # bed's node IPAM: node N gets 10.244.N.0/24, as in the stand-in mode).
 rn_assign_pod_cidrs() {
@@ -360,7 +417,7 @@ rn_assign_pod_cidrs() {
 
 rn_up_nodes() {
     local i n pids=()
-    for cmd in containerd ctr runc nsenter unshare; do
+    for cmd in containerd ctr runc nsenter unshare python3; do
         command -v "$cmd" >/dev/null \
             || die "'$cmd' not found (run tests/testbed/install-deps.sh)"
     done
