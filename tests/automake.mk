@@ -140,6 +140,13 @@ tests_system_test_link_LDADD = $(UNIT_LDADD)
 check-system: all $(SYSTEM_TESTS)
 	BUILD=$(abs_top_builddir) $(top_srcdir)/tests/system/run $(TESTSUITEFLAGS)
 
+# The upstream Kubernetes e2e suites for Services and NetworkPolicy on the
+# real-node test bed (root; about 40 minutes): tests/e2e/README.md.
+# CI runs a subset (tests/system/test-e2e.sh).
+.PHONY: check-e2e
+check-e2e: all
+	BUILD=$(abs_top_builddir) $(top_srcdir)/tests/e2e/run-e2e.sh
+
 # Benchmarks: `make bench` (root) prints figures; see tests/bench/.
 EXTRA_PROGRAMS += tests/bench/bench-ofctrl
 CLEANFILES += tests/bench/bench-ofctrl
