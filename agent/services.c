@@ -42,6 +42,9 @@ VLOG_DEFINE_THIS_MODULE(services);
 
 /* Services with this label belong to another proxy (as in kube-proxy). */
 #define SERVICE_PROXY_NAME_LABEL "service.kubernetes.io/service-proxy-name"
+/* Services with this label, whatever its value, are not proxied even with
+ * a clusterIP (kube-proxy selects "!service.kubernetes.io/headless"). */
+#define HEADLESS_LABEL "service.kubernetes.io/headless"
 
 /* What one Service has in the flow table. */
 struct rendered_service {
@@ -397,6 +400,8 @@ skip_reason(const struct k8s_service *svc)
             : svc->headless ? "headless"
             : smap_get(&svc->obj.labels, SERVICE_PROXY_NAME_LABEL)
             ? "labelled " SERVICE_PROXY_NAME_LABEL
+            : smap_get(&svc->obj.labels, HEADLESS_LABEL)
+            ? "labelled " HEADLESS_LABEL
             : NULL);
 }
 

@@ -473,6 +473,17 @@ check "the second Service answers" within 5 sh -c \
     "[ -n \"\$('$testbed' exec default/client timeout 3 nc -w 2 $vip2 8000 \
      </dev/null)\" ]"
 
+# The label service.kubernetes.io/headless takes a Service with a clusterIP
+# out of the proxy (as kube-proxy does); without it the Service is back.
+tb kubectl label service web1only service.kubernetes.io/headless= >/dev/null
+check "a Service labelled service.kubernetes.io/headless gets no flows" \
+    within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+    services/list | grep -q '^default/web1only: no flows (labelled service.kubernetes.io/headless)'"
+tb kubectl label service web1only service.kubernetes.io/headless- >/dev/null
+check "and unlabelled it answers again" within 10 sh -c \
+    "[ -n \"\$('$testbed' exec default/client timeout 3 nc -w 2 $vip2 8000 \
+     </dev/null)\" ]"
+
 # A Service without endpoints refuses connections at once, as kube-proxy's
 # REJECT does: TCP gets a RST, UDP an ICMP port unreachable.
 tb kubectl create -f - >/dev/null <<'EOF'
