@@ -18,7 +18,8 @@
 # Prints the ginkgo summary and "e2e: P passed, F failed, S skipped";
 # keeps the JUnit reports in $E2E_REPORT_DIR (default
 # $BUILD/e2e-report).  With E2E_DISRUPT=SECONDS the DaemonSet's pods are
-# restarted (kubectl rollout restart) every SECONDS while the suites run.
+# restarted (kubectl rollout restart) every SECONDS while the suites run;
+# with E2E_DISRUPT_MODE=agent too, only the agent containers.
 # Exit: 0 pass, 77 skip (not root, missing tools), 1 fail.
 set -uo pipefail
 
@@ -81,6 +82,19 @@ echo "run-e2e: test bed with Tendril ready in $(( $(date +%s) - t0 )) s"
 
 # ginkgo and e2e.test run in the control plane's namespace, where the API
 # server's address is.
+# The Networking suite asserts, before each test, that the runner gets 200
+# from http://google.com ("not really a test of kubernetes", says the
+# suite).  The test bed sends nothing outside: the runner's google.com is a
+# local HTTP server in the control plane's namespace (a private /etc/hosts
+# for ginkgo and e2e.test only).
+mkdir -p "$work/www"
+echo ok > "$work/www/index.html"
+echo '127.0.0.1 localhost google.com' > "$work/hosts"
+setsid ip netns exec "${TESTBED_PREFIX}cp" python3 -m http.server \
+    --bind 127.0.0.1 --directory "$work/www" 80 \
+    > "$report/fake-internet.log" 2>&1 &
+servers+=("$!")
+
 ginkgo_pid=
 run_ginkgo() {   # NAME NODES FOCUS SKIP
     local name=$1 nodes=$2 f=$3 s=$4 rc
@@ -89,6 +103,8 @@ run_ginkgo() {   # NAME NODES FOCUS SKIP
     # processes too (by the group of the pid recorded here); waited for
     # with 'wait', so that a signal to this script acts at once.
     setsid ip netns exec "${TESTBED_PREFIX}cp" \
+        unshare --mount --propagation private \
+        sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$work/hosts" \
         "$KUBE_BIN_DIR/ginkgo" -nodes="$nodes" -noColor \
         -focus="$f" -skip="$s" \
         "$KUBE_BIN_DIR/e2e.test" -- \
@@ -113,16 +129,35 @@ stop_ginkgo() {
 }
 trap 'stop_ginkgo; testbed_cleanup' EXIT
 
-disrupt_pid=
-if [[ -n ${E2E_DISRUPT-} ]]; then
-    (
-        while sleep "$E2E_DISRUPT"; do
+# The disruption: every $E2E_DISRUPT seconds, a rollout restart of the
+# DaemonSet (new pods: both containers, OVS too), or with
+# E2E_DISRUPT_MODE=agent the agent container of every node in turn (it
+# exits; the kubelet restarts it; OVS and its flows stay).
+disrupt() {
+    local pod
+    while sleep "$E2E_DISRUPT"; do
+        if [[ ${E2E_DISRUPT_MODE:-rollout} == agent ]]; then
+            for pod in $(tb kubectl -n tendril-system get pods \
+                         -l app.kubernetes.io/component=agent -o name); do
+                echo "$(date +%T) agent restart: $pod"
+                tb kubectl -n tendril-system exec "${pod#pod/}" \
+                    -c tendril-agent -- ovs-appctl -t tendril-agent exit
+                sleep 5
+                tb kubectl -n tendril-system wait --for=condition=Ready \
+                    "$pod" --timeout=2m
+            done
+        else
             echo "$(date +%T) rollout restart"
             tb kubectl -n tendril-system rollout restart daemonset/tendril
             tb kubectl -n tendril-system rollout status daemonset/tendril \
                 --timeout=5m
-        done
-    ) > "$report/disruption.log" 2>&1 &
+            echo "$(date +%T) rollout done"
+        fi
+    done
+}
+disrupt_pid=
+if [[ -n ${E2E_DISRUPT-} ]]; then
+    disrupt > "$report/disruption.log" 2>&1 &
     disrupt_pid=$!
     servers+=("$disrupt_pid")
 fi
