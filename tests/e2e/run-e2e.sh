@@ -49,6 +49,8 @@ export KUBE_BIN_DIR
 images=$("$top/tests/e2e/images.sh" "$KUBE_BIN_DIR") \
     || { echo "run-e2e: building the e2e images failed"; exit 1; }
 export TESTBED_IMAGES=${images//$'\n'/ }
+# The cluster DNS stand-in and the control plane's routes to pods.
+export TESTBED_CLUSTER_DNS=1
 
 case $subset in
     full)

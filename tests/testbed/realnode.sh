@@ -135,7 +135,7 @@ rn_write_node_files() {
         "current-context": "tb"}' > "$kl/kubeconfig"
     # Eviction thresholds low enough for a shared test machine; status every
     # 2 s so that a node is Ready soon after its network is.
-    jq -n --arg ip "$ip" --arg cg "$(rn_cgroup "$n")" --arg dns "$RN_DNS_IP" '{
+    jq -n --arg ip "$ip" --arg cg "$(rn_cgroup "$n")" --arg dns "${TESTBED_CLUSTER_DNS:+$RN_DNS_IP}" '{
         kind: "KubeletConfiguration",
         apiVersion: "kubelet.config.k8s.io/v1beta1",
         address: $ip, port: 10250, readOnlyPort: 0, healthzPort: 0,
@@ -153,7 +153,7 @@ rn_write_node_files() {
                        "imagefs.available": "1%", "nodefs.inodesFree": "1%"},
         imageGCHighThresholdPercent: 100, imageGCLowThresholdPercent: 99,
         serializeImagePulls: false, clusterDomain: "cluster.local",
-        clusterDNS: [$dns], resolvConf: "/etc/resolv.conf"}' > "$kl/config.json"
+        clusterDNS: (if $dns == "" then [] else [$dns] end), resolvConf: "/etc/resolv.conf"}' > "$kl/config.json"
     cat > "$root/var/lib/testbed/containerd.toml" <<EOF
 version = 2
 root = "/var/lib/containerd"
@@ -344,6 +344,8 @@ start_scheduler() {
         --leader-elect=false --profiling=false --v=1
 }
 
+# With TESTBED_CLUSTER_DNS=1 (the e2e run sets it): the cluster DNS and the
+# control plane's routes to pods below.
 # The cluster DNS: tests/testbed/cluster-dns.py on the control plane's
 # host (CoreDNS is not in Debian), behind the Service kube-system/kube-dns
 # at $RN_DNS_IP (selector-less, its Endpoints the control plane's address,
