@@ -82,8 +82,6 @@ if ! tb deploy > "$report/testbed-deploy.log" 2>&1; then
 fi
 echo "run-e2e: test bed with Tendril ready in $(( $(date +%s) - t0 )) s"
 
-# ginkgo and e2e.test run in the control plane's namespace, where the API
-# server's address is.
 # The Networking suite asserts, before each test, that the runner gets 200
 # from http://google.com ("not really a test of kubernetes", says the
 # suite).  The test bed sends nothing outside: the runner's google.com is a
@@ -101,7 +99,8 @@ ginkgo_pid=
 run_ginkgo() {   # NAME NODES FOCUS SKIP
     local name=$1 nodes=$2 f=$3 s=$4 rc
     mkdir -p "$report/$name"
-    # In a session of its own, so that a stop reaches ginkgo's e2e.test
+    # In the control plane's namespace, where the API server's address is;
+    # in a session of its own, so that a stop reaches ginkgo's e2e.test
     # processes too (by the group of the pid recorded here); waited for
     # with 'wait', so that a signal to this script acts at once.
     setsid ip netns exec "${TESTBED_PREFIX}cp" \
