@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "flows/service.h"
+#include "ovsdb/bridge.h"
 #include "openvswitch/dynamic-string.h"
 #include "sset.h"
 #include "util.h"
@@ -67,7 +68,16 @@ nodeport_ruleset(const struct sset *ports, const char *addresses)
                 "table "NODEPORT_TABLE" {\n");
     put_rules(&s, "prerouting", "prerouting", "dstnat", ports, addresses);
     put_rules(&s, "output", "output", "-100", ports, addresses);
-    ds_put_cstr(&s, "}\n");
+    /* Service connections to endpoints outside the pod network leave the
+     * switch masqueraded to SERVICE_HOST_SNAT_VIP; one that leaves the
+     * node is masqueraded again, to the node's address, so that the
+     * endpoint's node can answer it. */
+    ds_put_cstr(&s, "  chain postrouting {\n"
+                "    type nat hook postrouting priority srcnat; "
+                "policy accept;\n"
+                "    ip saddr "SERVICE_HOST_SNAT_VIP" oifname != \""
+                GW_PORT_NAME"\" masquerade\n"
+                "  }\n}\n");
     return ds_steal_cstr(&s);
 }
 

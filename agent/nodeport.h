@@ -5,7 +5,9 @@
  * through the gateway into br-int, where ServiceLB picks the endpoint.  The
  * translation is one nftables table, "ip tendril", replaced whole and
  * atomically through libnftables whenever the set of node ports changes;
- * it stays across agent restarts (the next agent replaces it).
+ * it stays across agent restarts (the next agent replaces it).  The same
+ * table masquerades SERVICE_HOST_SNAT_VIP to the node's address where it
+ * leaves the node.
  */
 #ifndef TENDRIL_AGENT_NODEPORT_H
 #define TENDRIL_AGENT_NODEPORT_H 1

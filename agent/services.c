@@ -796,8 +796,10 @@ route_service_cidr(struct services_feature *f, const struct feature_ctx *ctx,
     }
 }
 
-/* NodePorts: the route and ARP answer for SERVICE_NODEPORT_VIP, once the
- * gateway is up (a node change tries again). */
+/* NodePorts and endpoints outside the pod network: the routes and ARP
+ * answers for SERVICE_NODEPORT_VIP and SERVICE_HOST_SNAT_VIP and the
+ * latter's flows, once the gateway is up (a node change tries again), and
+ * the nftables table (its masquerade of SERVICE_HOST_SNAT_VIP). */
 static void
 route_node_vip(struct services_feature *f, const struct feature_ctx *ctx,
                struct flow_table *ft)
@@ -809,12 +811,16 @@ route_node_vip(struct services_feature *f, const struct feature_ctx *ctx,
     flow_table_remove_owner(ft, SERVICE_NODEPORT_OWNER);
     char *error = service_address_arp_add(ft, SERVICE_NODEPORT_OWNER,
                                           &f->node_vip);
+    error = error ? error : service_host_snat_flows_add(
+        ft, SERVICE_NODEPORT_OWNER, ctx->node);
     if (error) {
-        VLOG_FATAL("%s", error);    /* A bug: a constant flow. */
+        VLOG_FATAL("%s", error);    /* A bug: constant flows. */
     }
     bool had = f->node_vip_routed;
     f->node_vip_routed = true;
+    f->node_ports_changed = true;
     route_through_gateway(SERVICE_NODEPORT_VIP, true);
+    route_through_gateway(SERVICE_HOST_SNAT_VIP, true);
     if (!had) {
         /* Every Service again, now with its node ports. */
         struct rendered_service *r;

@@ -224,6 +224,12 @@ pipeline_add_static(struct flow_table *ft, const struct node_net *node)
 
     ADD(ft, TABLE_OUTPUT, 200, "reg0=%#x/%#x actions=output:"F_OUT_PORT_NXM,
         OUT_PORT_SET_BIT, OUT_PORT_SET_BIT);
+    /* Back to the gateway it came from (a Service connection of the
+     * node's to an endpoint outside the pod network, and its replies):
+     * OpenFlow outputs to the input port only when told so. */
+    ADD(ft, TABLE_OUTPUT, 210, "in_port=%"PRIu32",reg0=%#x/%#x,"F_OUT_PORT
+        "=%"PRIu32" actions=IN_PORT", ofp_to_u16(node->gw_ofport),
+        OUT_PORT_SET_BIT, OUT_PORT_SET_BIT, ofp_to_u16(node->gw_ofport));
     ADD(ft, TABLE_OUTPUT, 0, "actions=drop");
     return NULL;
 }

@@ -318,6 +318,58 @@ service_address_arp_add(struct flow_table *ft, const char *owner,
     return error;
 }
 
+/* The flows for Service connections from the gateway (class gateway: the
+ * node's kernel sent them, for itself or for a NodePort or external
+ * address) whose endpoint is outside the pod network, so that L3Forwarding
+ * sends them back to the gateway: they are masqueraded to
+ * SERVICE_HOST_SNAT_VIP, which the node routes back through the gateway
+ * (the caller adds the route), and the ARP responder answers for it.
+ * Without the masquerade their replies would stay in the node's kernel
+ * (the client's address is its own, or its connection was translated
+ * there) and never be translated back. */
+char *
+service_host_snat_flows_add(struct flow_table *ft, const char *owner,
+                            const struct node_net *node)
+{
+    struct ipaddr vip;
+    char *error = ipaddr_parse(SERVICE_HOST_SNAT_VIP, &vip);
+    error = error ? error : service_address_arp_add(ft, owner, &vip);
+    /* Replies: undo the masquerade, then (ConntrackZone) the DNAT. */
+    error = error ? error : flow_table_add(
+        ft, owner, COOKIE_SERVICE, TABLE_UN_SNAT, 200,
+        "ip,nw_dst=%s actions=ct(table=ConntrackZone,zone=%d,nat)",
+        SERVICE_HOST_SNAT_VIP, CT_SNAT_ZONE);
+    /* A Service connection from the gateway that no pod or peer flow
+     * took: back to the gateway, from the Service MAC. */
+    error = error ? error : flow_table_add(
+        ft, owner, COOKIE_SERVICE, TABLE_L3_FORWARDING, 10,
+        "ct_state=-rpl+trk,ct_mark=%#x/%#x,ip,reg0=%d/%d actions="
+        "set_field:"ETH_ADDR_FMT"->eth_src,set_field:"ETH_ADDR_FMT
+        "->eth_dst,goto_table:L3DecTTL", CT_MARK_SERVICE, CT_MARK_SERVICE,
+        SRC_CLASS_GATEWAY, SRC_CLASS_MASK, ETH_ADDR_ARGS(service_vmac),
+        ETH_ADDR_ARGS(node->gw_mac));
+    /* Its masquerade (ahead of the one to the gateway's address that a
+     * Cluster-policy connection has marked), and later packets. */
+    error = error ? error : flow_table_add(
+        ft, owner, COOKIE_SERVICE, TABLE_SNAT, 205,
+        "ct_state=+new+trk,ct_mark=%#x/%#x,ip,reg0=%d/%d,dl_dst="ETH_ADDR_FMT
+        " actions=ct(commit,table=L2ForwardingCalc,zone=%d,nat(src=%s),"
+        "exec(load:1->NXM_NX_CT_MARK[%d]))", CT_MARK_SERVICE,
+        CT_MARK_SERVICE, SRC_CLASS_GATEWAY, SRC_CLASS_MASK,
+        ETH_ADDR_ARGS(node->gw_mac), CT_SNAT_ZONE, SERVICE_HOST_SNAT_VIP,
+        CT_MARK_SERVICE_BIT);
+    error = error ? error : flow_table_add(
+        ft, owner, COOKIE_SERVICE, TABLE_SNAT, 195,
+        "ct_state=-new-rpl+trk,ct_mark=%#x/%#x,ip,reg0=%d/%d,dl_dst="
+        ETH_ADDR_FMT" actions=ct(table=L2ForwardingCalc,zone=%d,nat)",
+        CT_MARK_SERVICE, CT_MARK_SERVICE, SRC_CLASS_GATEWAY, SRC_CLASS_MASK,
+        ETH_ADDR_ARGS(node->gw_mac), CT_SNAT_ZONE);
+    if (error) {
+        flow_table_remove_owner(ft, owner);
+    }
+    return error;
+}
+
 /* The meter of 'service_net.reject_meter'. */
 char *
 service_reject_meter_add(struct flow_table *ft, const char *owner)

@@ -89,6 +89,17 @@ struct service_net {
  * ServiceLB matches it with the node port. */
 #define SERVICE_NODEPORT_VIP "169.254.0.252"
 
+/* The address Service connections from the node's side of the gateway
+ * (NodePorts, external addresses, the node's own connections to a
+ * clusterIP) are masqueraded to when their endpoint is outside the pod
+ * network (a host-network pod, an EndpointSlice's other address), so that
+ * they leave through the gateway again: the node routes it through the
+ * gateway, and its kernel masquerades it once more to the node's own
+ * address where such a connection leaves the node (nftables, agent/
+ * nodeport.c).  Replies to it come back into the switch, whose UnSNAT
+ * undoes the translation. */
+#define SERVICE_HOST_SNAT_VIP "169.254.0.253"
+
 /* OpenFlow timeouts have 16 bits: a longer ClientIP affinity timeout is
  * cut to this many seconds (about 18.2 hours; the API allows 86400). */
 #define SERVICE_AFFINITY_MAX_TIMEOUT 65535
@@ -111,6 +122,10 @@ char *service_reject_meter_add(struct flow_table *, const char *owner)
     OVS_WARN_UNUSED_RESULT;
 char *service_cidr_flows_add(struct flow_table *, const char *owner,
                              const struct cidr *) OVS_WARN_UNUSED_RESULT;
+struct node_net;
+char *service_host_snat_flows_add(struct flow_table *, const char *owner,
+                                  const struct node_net *)
+    OVS_WARN_UNUSED_RESULT;
 
 extern const struct eth_addr service_vmac;
 

@@ -340,6 +340,58 @@ within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
 out=$(from cp "$n1" 30080 12)
 check "and without it both again" test "$out" = "web1 web2 "
 
+# An endpoint outside the pod network (a host-network pod's address, here
+# node1's own, served in node1's namespace): reached through the clusterIP
+# and through both nodes' NodePort, from a pod, the nodes and the outside.
+"$testbed" exec node1 python3 "$top/tests/system/name-server.py" host1 \
+    --tcp 18080 2>/dev/null &
+servers+=($!)
+tb kubectl create -f - >/dev/null <<EOF2
+apiVersion: v1
+kind: Service
+metadata: {name: hostep, namespace: default}
+spec:
+  type: NodePort
+  ports: [{name: t, port: 80, targetPort: 18080, nodePort: 30880, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1beta1
+kind: EndpointSlice
+metadata:
+  name: hostep-manual
+  namespace: default
+  labels: {kubernetes.io/service-name: hostep}
+addressType: IPv4
+ports: [{name: t, port: 18080, protocol: TCP}]
+endpoints:
+- addresses: ["$n1"]
+  conditions: {ready: true}
+  topology: {kubernetes.io/hostname: node1}
+EOF2
+within 10 endpoints_listed hostep 1 >/dev/null
+hvip=$(tb kubectl get service hostep -o jsonpath='{.spec.clusterIP}')
+out=""
+for c in "default/client $hvip 80" "default/client $n1 30880" \
+         "default/client $n2 30880" "node1 $hvip 80" "node2 $hvip 80" \
+         "cp $n1 30880" "cp $n2 30880"; do
+    set -- $c
+    out+="$1>$2:$3=$(from "$1" "$2" "$3" 1)"
+done
+echo "# host-network endpoint: $out"
+check "an endpoint outside the pod network answers through the clusterIP \
+and both NodePorts, from a pod, the nodes and outside" \
+    test "$(grep -o 'host1' <<<"$out" | wc -l)" = 7
+tb kubectl patch service hostep \
+    -p '{"spec":{"externalTrafficPolicy":"Local"}}' >/dev/null
+within 10 sh -c "'$testbed' exec node1 ovs-appctl -t tendril-agent \
+    services/list | grep -A4 '^default/hostep:' | grep -q '1 local'" \
+    >/dev/null
+out="$(from cp "$n1" 30880 2)/$(from cp "$n2" 30880 1)"
+echo "# host-network endpoint, Local: $out"
+check "with the Local policy only its own node's NodePort answers" \
+    test "$out" = "host1 /- "
+tb kubectl delete service hostep >/dev/null
+tb kubectl delete endpointslice hostep-manual >/dev/null
+
 # externalTrafficPolicy Local: only the node's own endpoints, the client's
 # address kept, and the health check answering with the local count.
 tb kubectl patch service np -p '{"spec":{"externalTrafficPolicy":"Local"}}' \

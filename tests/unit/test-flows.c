@@ -954,6 +954,8 @@ test_service_golden(void **state)
     struct cidr range;
     ok(cidr_parse("10.96.0.0/16", &range));
     ok(service_cidr_flows_add(&ft, "service-cidr", &range));
+    struct node_net node = test_node();
+    ok(service_host_snat_flows_add(&ft, "service-nodeport", &node));
 
     struct ds s = DS_EMPTY_INITIALIZER;
     flow_table_dump(&ft, NULL, true, &s);

@@ -40,6 +40,10 @@ test_ruleset(void **state)
         "    fib daddr type local ip daddr != 127.0.0.0/8 udp dport "
         "{ 30053 } dnat to 169.254.0.252\n"
         "  }\n"
+        "  chain postrouting {\n"
+        "    type nat hook postrouting priority srcnat; policy accept;\n"
+        "    ip saddr 169.254.0.253 oifname != \"tendril-gw0\" masquerade\n"
+        "  }\n"
         "}\n");
     free(s);
 
@@ -54,6 +58,7 @@ test_ruleset(void **state)
     sset_clear(&ports);
     s = nodeport_ruleset(&ports, NULL);
     assert_null(strstr(s, "dnat"));
+    assert_non_null(strstr(s, "masquerade"));
     free(s);
     sset_destroy(&ports);
 }
