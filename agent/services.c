@@ -511,7 +511,10 @@ render(struct services_feature *f, struct flow_table *ft,
     struct service_port *ports = xcalloc(svc->n_ports + 1, sizeof *ports);
     struct service_endpoint **lists = xcalloc(2 * svc->n_ports + 1,
                                               sizeof *lists);
-    size_t n_ports = 0, n_lists = 0;
+    size_t n_ports = 0, n_lists = 0, n_udp = 0;
+    for (size_t i = 0; i < svc->n_ports; i++) {
+        n_udp += ip_proto(svc->ports[i].protocol) == IPPROTO_UDP;
+    }
     for (size_t i = 0; i < svc->n_ports; i++) {
         const struct k8s_service_port *sp = &svc->ports[i];
         uint8_t proto = ip_proto(sp->protocol);
@@ -553,6 +556,15 @@ render(struct services_feature *f, struct flow_table *ft,
             gid_local = service_refs_group_id(&f->refs, lkey);
             sset_add(&r->group_keys, lkey);
         }
+        /* The only UDP port of a Service also gets a group for the
+         * fragments of a first datagram: only the first fragment names
+         * the port (docs/pipeline.md, "Fragments"). */
+        uint32_t gid_frag = 0;
+        if (proto == IPPROTO_UDP && n_udp == 1) {
+            char *fkey = xasprintf("%s/frag", internal_local ? lkey : gkey);
+            gid_frag = service_refs_group_id(&f->refs, fkey);
+            sset_add_and_free(&r->group_keys, fkey);
+        }
         free(gkey);
         free(lkey);
         struct service_port *p = &ports[n_ports];
@@ -563,6 +575,7 @@ render(struct services_feature *f, struct flow_table *ft,
             .endpoints = internal_local ? local : all,
             .n_endpoints = internal_local ? n_local : n_all,
             .affinity_timeout = affinity,
+            .frag_group_id = gid_frag,
             /* Endpoints elsewhere only: kube-proxy drops, not refuses. */
             .drop_without_endpoints = internal_local && n_all,
             .node_port = node_port,

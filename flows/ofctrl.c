@@ -292,9 +292,12 @@ start_connection(struct ofctrl *oc)
     oc->need_full = true;
     oc->retry_at = 0;
     /* A connection through the management socket gets packet-ins only
-     * once it sets a miss_send_len. */
+     * once it sets a miss_send_len.  With fragments "nx-match" the first
+     * fragment of a datagram shows its ports ("normal" zeroes them in
+     * every fragment): NetworkPolicy judges a fragmented datagram by its
+     * first fragment (docs/pipeline.md, "Fragments"). */
     struct ofputil_switch_config config = {
-        .frag = OFPUTIL_FRAG_NORMAL,
+        .frag = OFPUTIL_FRAG_NX_MATCH,
         .invalid_ttl_to_controller = -1,
         .miss_send_len = UINT16_MAX,
     };

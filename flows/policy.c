@@ -121,6 +121,8 @@ conj_clauses(struct clause_set *set, const struct policy_conj *c)
         clause_add(set, table, match, c->id, 2, n_clauses);
         free(match);
     }
+    /* Protocols whose later fragments this rule has let through. */
+    bool frags[3] = { false, false, false };
     for (size_t i = 0; i < c->n_ports; i++) {
         const struct policy_port *p = &c->ports[i];
         struct port_clause pc = {
@@ -132,6 +134,18 @@ conj_clauses(struct clause_set *set, const struct policy_conj *c)
         } else {
             policy_port_masks(p->port, MAX(p->port, p->end_port),
                               port_clause_add, &pc);
+            /* A fragment after the first has no ports to match: it passes
+             * with the protocol.  Its datagram goes on only as a whole:
+             * ConntrackCommit's ct() holds it until the first fragment,
+             * judged by its port, gets there too. */
+            int k = (p->ip_proto == IPPROTO_UDP ? 0
+                     : p->ip_proto == IPPROTO_SCTP ? 1 : 2);
+            if (!frags[k]) {
+                frags[k] = true;
+                char *match = xasprintf("%s,nw_frag=later", pc.proto);
+                clause_add(set, table, match, c->id, 3, n_clauses);
+                free(match);
+            }
         }
     }
 }

@@ -74,6 +74,27 @@ service_group_copies(size_t n)
     return 0;
 }
 
+/* Appends a bucket per endpoint of 'sp' that loads the endpoint and goes
+ * on to EndpointDNAT, or with 'learn' back to ServiceLB, to learn it for
+ * ClientIP affinity first. */
+static void
+put_buckets(struct ds *spec, const struct service_port *sp, bool learn)
+{
+    for (size_t i = 0; i < sp->n_endpoints; i++) {
+        const struct service_endpoint *ep = &sp->endpoints[i];
+        ds_put_format(spec, ",bucket=bucket_id:%"PRIuSIZE",actions="
+                      "load:%#"PRIx32"->"F_EP_IP_NXM",load:%"PRIu16"->"
+                      F_EP_PORT_NXM",", i, ipaddr_ipv4_host(&ep->ip),
+                      ep->port);
+        if (learn) {
+            ds_put_format(spec, "load:1->"F_AFFINITY_PICKED_NXM
+                          ",resubmit(,%d)", TABLE_SERVICE_LB);
+        } else {
+            ds_put_format(spec, "resubmit(,%d)", TABLE_ENDPOINT_DNAT);
+        }
+    }
+}
+
 /* The select group of 'sp': a bucket per endpoint, which the switch gets
  * several times where service_group_copies() says so.
  *
@@ -101,22 +122,21 @@ add_group(struct flow_table *ft, const char *owner,
                       "fields(ip_src,ip_dst,%s_src,%s_dst)", l4, l4);
         copies = 1;
     }
-    for (size_t i = 0; i < sp->n_endpoints; i++) {
-        const struct service_endpoint *ep = &sp->endpoints[i];
-        ds_put_format(&spec, ",bucket=bucket_id:%"PRIuSIZE",actions="
-                      "load:%#"PRIx32"->"F_EP_IP_NXM",load:%"PRIu16"->"
-                      F_EP_PORT_NXM",", i, ipaddr_ipv4_host(&ep->ip),
-                      ep->port);
-        if (sp->affinity_timeout) {
-            ds_put_format(&spec, "load:1->"F_AFFINITY_PICKED_NXM
-                          ",resubmit(,%d)", TABLE_SERVICE_LB);
-        } else {
-            ds_put_format(&spec, "resubmit(,%d)", TABLE_ENDPOINT_DNAT);
-        }
-    }
+    put_buckets(&spec, sp, sp->affinity_timeout != 0);
     char *error = flow_table_add_group_copies(ft, owner, COOKIE_SERVICE,
                                               sp->group_id, copies, "%s",
                                               ds_cstr(&spec));
+    if (!error && sp->frag_group_id) {
+        /* Every fragment of a datagram has the addresses; only the first
+         * has the ports. */
+        ds_clear(&spec);
+        ds_put_cstr(&spec, "type=select,selection_method=hash,"
+                    "fields(ip_src,ip_dst)");
+        put_buckets(&spec, sp, false);
+        error = flow_table_add_group_copies(ft, owner, COOKIE_SERVICE,
+                                            sp->frag_group_id, 1, "%s",
+                                            ds_cstr(&spec));
+    }
     ds_destroy(&spec);
     return error;
 }
@@ -191,6 +211,13 @@ add_frontends(struct flow_table *ft, const char *owner,
             ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 200,
             "ct_state=+new+trk,%s,nw_dst=%s,tp_dst=%"PRIu16" actions=%s",
             ip_proto_name(sp->ip_proto), vip, sp->port, actions);
+        if (!error && sp->frag_group_id && sp->n_endpoints) {
+            error = flow_table_add(
+                ft, owner, COOKIE_SERVICE, TABLE_SERVICE_LB, 201,
+                "ct_state=+new+trk,%s,nw_frag=yes,nw_dst=%s "
+                "actions=group:%"PRIu32, ip_proto_name(sp->ip_proto), vip,
+                sp->frag_group_id);
+        }
         if (!error && affinity) {
             error = add_affinity_flows(ft, owner, sp, vip);
         }
@@ -216,6 +243,7 @@ service_flows_add(struct flow_table *ft, const char *owner,
         ext.endpoints = sp->ext_endpoints;
         ext.n_endpoints = sp->n_ext_endpoints;
         ext.drop_without_endpoints = sp->ext_drop_without_endpoints;
+        ext.frag_group_id = 0;
         bool has_ext = svc->n_ext_ips || (sp->node_port && svc->has_node_vip);
 
         if (sp->n_endpoints) {

@@ -49,6 +49,12 @@ struct service_port {
     const struct service_endpoint *endpoints;
     size_t n_endpoints;
     uint32_t affinity_timeout;   /* ClientIP affinity: seconds; 0 = none. */
+    uint32_t frag_group_id;      /* Nonzero: the group that picks the
+                                  * endpoint of a new connection whose first
+                                  * datagram is fragmented, by its addresses
+                                  * only, at the clusterIPs (see
+                                  * docs/pipeline.md, "Fragments"); for the
+                                  * only UDP port of a Service. */
     bool drop_without_endpoints; /* No endpoints: drop new connections
                                   * instead of refusing them (a Local
                                   * traffic policy with endpoints on other

@@ -52,7 +52,7 @@ def main():
                     conn.sendall(answer)
                     conn.close()
                 else:
-                    _, peer = s.recvfrom(2048)
+                    _, peer = s.recvfrom(65535)
                     s.sendto(answer, peer)
             except OSError:
                 pass

@@ -114,6 +114,28 @@ echo "# UDP answers: $out"
 check "UDP on the same port reaches both endpoints" \
     test "$out" = "web1 web2 "
 
+# A datagram larger than the MTU leaves the client as IP fragments, and
+# only the first one carries the UDP port: every one must reach the same
+# endpoint.  big_udp N: who answered N 3,000-byte datagrams (one per line,
+# "lost" for none).
+big_udp() {
+    tb exec default/client python3 -c '
+import socket, sys
+for _ in range(int(sys.argv[3])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(b"x" * 3000, (sys.argv[1], int(sys.argv[2])))
+    try:
+        print(s.recv(100).decode().strip())
+    except socket.timeout:
+        print("lost")
+' "$vip" 80 "$1"
+}
+out=$(big_udp 10 | sort | uniq -c | tr -s ' \n' ' ')
+echo "# 3,000-byte UDP datagrams:$out"
+whole() { [[ $out == *web* && $out != *lost* ]]; }
+check "UDP datagrams larger than the MTU reach the endpoints whole" whole
+
 client_ip=$(tb kubectl get pod client -o jsonpath='{.status.podIP}')
 check "the servers see the client pod's own address" \
     grep -q "$client_ip" "$work/web1.peers" "$work/web2.peers"

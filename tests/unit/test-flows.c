@@ -933,7 +933,7 @@ test_service_golden(void **state)
         { .ip_proto = IPPROTO_TCP, .port = 80, .group_id = 17,
           .endpoints = eps, .n_endpoints = 2 },
         { .ip_proto = IPPROTO_UDP, .port = 53, .group_id = 18,
-          .endpoints = eps, .n_endpoints = 1 },
+          .endpoints = eps, .n_endpoints = 1, .frag_group_id = 20 },
         { .ip_proto = IPPROTO_TCP, .port = 443, .group_id = 19 },
     };
     struct service_net svc = {
@@ -965,8 +965,11 @@ test_service_golden(void **state)
     /* A port without endpoints has no group; the whole Service goes with
      * its owner. */
     assert_null(flow_table_find_group(&ft, 19));
+    assert_non_null(flow_table_find_group(&ft, 20));
     flow_table_remove_owner(&ft, "service/default/web");
     assert_null(flow_table_find_group(&ft, 17));
+    assert_null(flow_table_find_group(&ft, 20));
+    flow_table_remove_owner(&ft, "service-nodeport");
     assert_int_equal(flow_table_count(&ft), 4);
     flow_table_destroy(&ft);
 }
