@@ -72,7 +72,14 @@ testbed_cleanup() {
     for pid in "${servers[@]}"; do
         kill "$pid" 2>/dev/null
     done
-    "$testbed" down >/dev/null 2>&1
+    # A failed teardown says why, and is tried once more: a bed left
+    # behind would hold its namespaces and daemons' files.
+    if ! "$testbed" down >"$work/down.log" 2>&1; then
+        sed 's/^/# testbed down: /' "$work/down.log"
+        sleep 1
+        "$testbed" down >/dev/null 2>&1 \
+            || echo "# testbed down failed twice: $TESTBED_DIR is left"
+    fi
     rm -rf "$work"
 }
 tb() { "$testbed" "$@"; }

@@ -335,7 +335,19 @@ test_agent_away() {
     src=$(pods_json | jq -r '.items[] | select(.spec.nodeName == "node1")
                              | .metadata.name' | head -n 1)
     ip=$(kc -n "$NS" get pod late -o 'jsonpath={.status.podIP}')
-    [[ $ip == 10.244.3.* && $(fetch "$src" "$ip") == late ]]
+    [[ $ip == 10.244.3.* ]] || { echo "# late has address '$ip'"; return 1; }
+    [[ $(fetch "$src" "$ip") == late ]] && return 0
+    # Not reachable when Ready: how long until it is, and what node3 had.
+    local t
+    for ((t = 1; t <= 15; t++)); do
+        sleep 1
+        [[ $(fetch "$src" "$ip" 2>/dev/null) == late ]] && break
+    done
+    echo "# late ($ip) unreachable from $src when Ready; reachable after" \
+        "$t s of retries (16 = never)"
+    tb exec node3 ovs-appctl dpctl/dump-flows 2>&1 | grep -F "$ip" \
+        | head -n 8 | sed 's/^/# node3 dp: /'
+    return 1
 }
 check "a pod started while the agent is away gets its network when it is back" \
     test_agent_away
