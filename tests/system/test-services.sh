@@ -119,17 +119,7 @@ check "UDP on the same port reaches both endpoints" \
 # endpoint.  big_udp N: who answered N 3,000-byte datagrams (one per line,
 # "lost" for none).
 big_udp() {
-    tb exec default/client python3 -c '
-import socket, sys
-for _ in range(int(sys.argv[3])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(2)
-    s.sendto(b"x" * 3000, (sys.argv[1], int(sys.argv[2])))
-    try:
-        print(s.recv(100).decode().strip())
-    except socket.timeout:
-        print("lost")
-' "$vip" 80 "$1"
+    tb exec default/client python3 "$top/tests/system/big-udp.py" "$vip" 80 "$1"
 }
 out=$(big_udp 10 | sort | uniq -c | tr -s ' \n' ' ')
 echo "# 3,000-byte UDP datagrams:$out"
