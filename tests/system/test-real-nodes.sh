@@ -338,8 +338,10 @@ test_agent_away() {
     [[ $ip == 10.244.3.* ]] || { echo "# late has address '$ip'"; return 1; }
     # node3's ovs-vswitchd has just started: on the userspace datapath its
     # tunnel learns the way to node1 (route, ARP) from the first packets,
-    # so the first connection may need a retransmission or two.  Reached
-    # within 15 s, and how long it took is a figure.
+    # so the first connections may fail.  It must answer within 15 tries
+    # (each up to 3 s, plus kubectl exec), and how long it took is a figure
+    # (1.5 s and 24 s in two runs here: an open question, see the note of
+    # 2026-12-04).
     local t0 t
     t0=$(now)
     for ((t = 0; t < 15; t++)); do
@@ -347,7 +349,7 @@ test_agent_away() {
         sleep 1
     done
     if ((t == 15)); then
-        echo "# late ($ip) unreachable from $src for 15 s after Ready"
+        echo "# late ($ip) unreachable from $src for 15 tries after Ready"
         tb exec node3 ovs-appctl dpctl/dump-flows 2>&1 | grep -F "$ip" \
             | head -n 8 | sed 's/^/# node3 dp: /'
         return 1
