@@ -1,6 +1,7 @@
 #!/bin/bash
-# Services, ClusterIP, on a 2-node test bed: servers in pods that answer
-# with their own name on TCP and UDP, a client pod, and Services with
+# Services, ClusterIP, on a 3-node test bed: servers in pods on node1 and
+# node2 that answer with their own name on TCP and UDP, client pods on
+# node1 and on node3 (which has no endpoint), and Services with
 # selectors whose EndpointSlices kube-controller-manager makes.  Checks that
 # connections to the ClusterIP reach every endpoint, on TCP and UDP on the
 # same port, that a removed endpoint is no longer chosen, and that a deleted
@@ -64,7 +65,7 @@ endpoints_listed() {   # SERVICE N
     ctl node1 services/list | grep -q "^default/$1: .* $2 endpoints"
 }
 
-if ! tb up --nodes 2 >"$work/up.log" 2>&1; then
+if ! tb up --nodes 3 >"$work/up.log" 2>&1; then
     cat "$work/up.log"
     check "testbed up" false
     echo "services: $passed passed, $failed failed"
@@ -75,6 +76,7 @@ tb pod create default/web1 --node node1 --labels app=web \
 tb pod create default/web2 --node node2 --labels app=web \
     --port http:8080/TCP >/dev/null || fail "pod web2"
 tb pod create default/client --node node1 >/dev/null || fail "pod client"
+tb pod create default/client3 --node node3 >/dev/null || fail "pod client3"
 serve web1
 serve web2
 
@@ -284,6 +286,7 @@ node_ip() { tb kubectl get node "$1" \
     -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}'; }
 n1=$(node_ip node1)
 n2=$(node_ip node2)
+n3=$(node_ip node3)
 # from HOST ADDR PORT N: who answered N connections from HOST (a node, the
 # underlay host "cp" or NS/POD), sorted, unique; "-" for a failed one.
 from() {
@@ -320,6 +323,15 @@ for h in cp node2 default/client node1; do
     check "NodePort on node1 from $h reaches both endpoints" \
         test "$out" = "web1 web2 "
 done
+# node3 runs no endpoint: its NodePort and its pods reach the other two.
+out=$(from cp "$n3" 30080 12)
+echo "# NodePort on node3 from the underlay host: $out"
+check "NodePort on node3, which has no endpoint, reaches both endpoints" \
+    test "$out" = "web1 web2 "
+out=$(from default/client3 "$vip" 80 12)
+echo "# clusterIP from a pod on node3: $out"
+check "a pod on node3 reaches both endpoints through the clusterIP" \
+    test "$out" = "web1 web2 "
 tb exec cp ip route add 192.0.2.10 via "$n1"
 tb exec cp ip route add 198.51.100.7 via "$n2"
 out=$(from cp 192.0.2.10 80 12)
@@ -429,6 +441,11 @@ healthy() {   # NODE-IP COUNT STATUS
 }
 check "the health check on node2 answers 200 with 1 local endpoint" \
     within 5 healthy "$n2" 1 200
+check "node3, with no local endpoint: its health check answers 503" \
+    within 5 healthy "$n3" 0 503
+out=$(from cp "$n3" 30080 2)
+echo "# Local NodePort on node3 (no endpoint): $out"
+check "and it drops its NodePort connections" test "$out" = "- "
 
 # A Service without a selector, with a hand-made EndpointSlice for web1;
 # a connection through its ClusterIP survives a restart of the client
