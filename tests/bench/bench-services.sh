@@ -9,7 +9,8 @@
 #     as many samples gives, which is what kube-proxy's iptables
 #     `statistic --mode random` rules aim at;
 #   - first-connection latency to a ClusterIP with 1 Service and with the
-#     most Services;
+#     most Services (Tendril's 1-Service figure twice, before and after
+#     kube-proxy's run, so that drift of the host shows), and the ratios;
 #   - programming latency (a Service created, its EndpointSlice already in
 #     place, until a connection from the client pod succeeds: the API
 #     request included), p50 and p99 over CHANGES changes, with 1,000 and
@@ -22,8 +23,7 @@
 # Tendril alone).  kube-proxy runs on iptables-legacy: with Debian's
 # default iptables-nft its first restore of 10,000 Services had not ended
 # after 100 s, and every later sync rewrites all rules.  Needs root and the
-# test
-# bed's dependencies; builds kube-proxy into the Kubernetes cache once.
+# test bed's dependencies; builds kube-proxy into the Kubernetes cache once.
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${TENDRIL_BUILD_DIR:-${BUILD:-$TOP/_build/release}}
