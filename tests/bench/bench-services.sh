@@ -11,6 +11,9 @@
 #   - first-connection latency to a ClusterIP with 1 Service and with the
 #     most Services (Tendril's 1-Service figure twice, before and after
 #     kube-proxy's run, so that drift of the host shows), and the ratios;
+#   - Tendril's first-connection latency with 1 and with the most Services
+#     in alternation, in one switch, with and without megaflows (see
+#     alternating() below): the figure that can resolve a 10% difference;
 #   - programming latency (a Service created, its EndpointSlice already in
 #     place, until a connection from the client pod succeeds: the API
 #     request included), p50 and p99 over CHANGES changes, with 1,000 and
@@ -19,8 +22,9 @@
 #     are installed and until every Service answers a connection, and the
 #     proxy's RSS and CPU.
 # Environment: BENCH_SVC_COUNTS (default "1000 10000"), BENCH_SVC_CHANGES
-# (100), BENCH_SVC_SPREAD ("3 64 300 1000"), BENCH_SVC_KUBE_PROXY (no:
-# Tendril alone).  kube-proxy runs on iptables-legacy: with Debian's
+# (100), BENCH_SVC_SPREAD ("3 64 300 1000"; empty for none),
+# BENCH_SVC_ROUNDS (4 of each state in the alternation; 0 for none),
+# BENCH_SVC_KUBE_PROXY (no: Tendril alone).  kube-proxy runs on iptables-legacy: with Debian's
 # default iptables-nft its first restore of 10,000 Services had not ended
 # after 100 s, and every later sync rewrites all rules.  Needs root and the
 # test bed's dependencies; builds kube-proxy into the Kubernetes cache once.
@@ -31,7 +35,7 @@ export TENDRIL_AGENT=${TENDRIL_AGENT:-$BUILD/agent/tendril-agent}
 export TENDRIL_CNI=${TENDRIL_CNI:-$BUILD/cni/tendril}
 COUNTS=${BENCH_SVC_COUNTS:-1000 10000}
 CHANGES=${BENCH_SVC_CHANGES:-100}
-SPREAD=${BENCH_SVC_SPREAD:-3 64 300 1000}
+SPREAD=${BENCH_SVC_SPREAD-3 64 300 1000}
 PEER=${BENCH_SVC_KUBE_PROXY:-yes}
 BATCH=500
 
@@ -275,6 +279,112 @@ first_latency() {
         i = int(NR * 0.5 + 0.5); if (i < 1) i = 1; print v[i] }' \
         >"$work/p50.$2"
 }
+# alternating: first-connection latency with 1 and with $max Services in
+# turn, in the same switch, ROUNDS times each in the order 1 N N 1 1 N N 1
+# (so that a steady drift of the host weighs on both alike).  Runs on other
+# days of this host differed by a third between two identical 1-Service
+# figures, so one figure per count cannot show a 10% bound; this can.  The
+# agent is stopped (its flows stay, as on any restart) and the switch is
+# switched between its own two states: all flows and groups, as the agent
+# installed them for $max Services, and the same less the flows of every
+# bulk Service but s0 (found by their cluster IP) and the groups only those
+# used.  Each state is measured twice: with megaflows (the datapath's cache,
+# as in use) and with megaflows disabled, so that the first packet of every
+# connection goes through the OpenFlow tables.
+alternating() {
+    local rounds=${BENCH_SVC_ROUNDS:-4} s0vip per_flows per_groups i mode st
+    local order="" state=max out dropped gone
+    [[ $rounds == 0 ]] && return 0
+    s0vip=$(tb kubectl get service -n bulk s0 -o jsonpath='{.spec.clusterIP}')
+    # One bulk Service's share, as the agent counts it.
+    per_flows=$(ctl flows/dump --owner service/bulk/s1 | grep -c '^table=')
+    per_groups=$(ctl flows/dump --owner service/bulk/s1 | grep -c '^group_id=')
+    vips >"$work/vips"
+    tb agent stop node1 >/dev/null
+    tb exec node1 ovs-ofctl -O OpenFlow15 dump-flows --no-names --no-stats \
+        br-int | sed -e '/^OFPST_FLOW/d' -e '/^NXST_FLOW/d' \
+        -e 's/\(idle\|hard\)_age=[^,]*,//g' >"$work/flows.max"
+    tb exec node1 ovs-ofctl -O OpenFlow15 dump-groups br-int \
+        | sed -e '/^OFPST_GROUP_DESC/d' -e '/^NXST_GROUP_DESC/d' \
+        >"$work/groups.max"
+    out=$(python3 - "$work" "$s0vip" <<'PYEOF'
+import re, sys
+work, s0vip = sys.argv[1:3]
+vips = set(open(work + "/vips").read().split()) - {s0vip}
+keep, drop = [], []
+for line in open(work + "/flows.max").read().splitlines():
+    m = re.search(r"nw_dst=([0-9.]+)(?=[, ]|$)", line)
+    (drop if m and m.group(1) in vips else keep).append(line)
+used = set(re.findall(r"group:(\d+)", "\n".join(keep)))
+gone = set(re.findall(r"group:(\d+)", "\n".join(drop))) - used
+open(work + "/flows.one", "w").write("\n".join(keep) + "\n")
+with open(work + "/groups.gone", "w") as f:
+    for g in sorted(gone, key=int):
+        f.write("group_id=%s\n" % g)
+with open(work + "/groups.back", "w") as f:
+    for line in open(work + "/groups.max"):
+        m = re.search(r"group_id=(\d+),", line)
+        if m and m.group(1) in gone:
+            f.write(line)
+print(len(drop), len(gone))
+PYEOF
+    )
+    read -r dropped gone <<<"$out"
+    echo "  alternating 1 and $max Services in one switch (agent stopped):" \
+         "the 1-Service state lacks $dropped flows and $gone groups; the" \
+         "agent's own count for $((max - 1)) Services:" \
+         "$((per_flows * (max - 1))) flows, $((per_groups * (max - 1))) groups"
+    to_state() {   # one | max
+        [[ $state == "$1" ]] && return 0
+        if [[ $1 == one ]]; then
+            tb exec node1 ovs-ofctl -O OpenFlow15 --bundle replace-flows \
+                br-int "$work/flows.one"
+            tb exec node1 ovs-ofctl -O OpenFlow15 del-groups br-int - \
+                <"$work/groups.gone"
+        else
+            tb exec node1 ovs-ofctl -O OpenFlow15 add-groups br-int \
+                "$work/groups.back"
+            tb exec node1 ovs-ofctl -O OpenFlow15 --bundle replace-flows \
+                br-int "$work/flows.max"
+        fi
+        state=$1
+    }
+    for ((i = 0; i < rounds; i++)); do
+        if ((i % 2)); then order+=" max one"; else order+=" one max"; fi
+    done
+    for mode in megaflows exact; do
+        [[ $mode == exact ]] && \
+            tb exec node1 ovs-appctl upcall/disable-megaflows >/dev/null
+        : >"$work/alt.one"; : >"$work/alt.max"
+        : >"$work/rounds.one"; : >"$work/rounds.max"
+        for st in $order; do
+            to_state "$st"
+            tb exec node1 ovs-appctl revalidator/wait >/dev/null
+            tb exec node1 ovs-appctl dpctl/del-flows >/dev/null
+            quiet >/dev/null
+            in_client first "$s0vip" 80 1000 | grep -v failed \
+                | tail -n 900 >"$work/first.ms"
+            cat "$work/first.ms" >>"$work/alt.$st"
+            sort -n "$work/first.ms" | awk '{ v[NR] = $1 } END {
+                i = int(NR * 0.5 + 0.5); if (i < 1) i = 1; print v[i] }' \
+                >>"$work/rounds.$st"
+        done
+        [[ $mode == exact ]] && \
+            tb exec node1 ovs-appctl upcall/enable-megaflows >/dev/null
+        echo "  $mode: 1 Service: $(percentiles "$work/alt.one"), round" \
+             "p50s $(sort -n "$work/rounds.one" | tr '\n' ' ')"
+        echo "  $mode: $max Services: $(percentiles "$work/alt.max"), round" \
+             "p50s $(sort -n "$work/rounds.max" | tr '\n' ' ')"
+        sort -n "$work/alt.one" | awk '{ v[NR] = $1 } END {
+            print v[int(NR * 0.5 + 0.5)] }' >"$work/p50.alt-one-$mode"
+        sort -n "$work/alt.max" | awk '{ v[NR] = $1 } END {
+            print v[int(NR * 0.5 + 0.5)] }' >"$work/p50.alt-max-$mode"
+        echo "  $mode: p50 at $max over p50 at 1:" \
+             "$(ratio "alt-max-$mode" "alt-one-$mode")"
+    done
+    to_state max
+    tb agent start node1 >/dev/null
+}
 # ratio A B: p50 of A over p50 of B.
 ratio() {
     awk -v a="$(cat "$work/p50.$1")" -v b="$(cat "$work/p50.$2")" \
@@ -369,6 +479,7 @@ tb agent start node1 >/dev/null
 pid=$(agent_pid)
 cold_sync tendril "$max" "$t0" "$pid" 0
 echo "  ovs-vswitchd RSS: $(rss_mb "$(cat "$TESTBED_DIR"/nodes/node1/run/ovs-vswitchd.pid)") MB"
+alternating
 [[ $PEER == no ]] && exit 0
 
 echo
