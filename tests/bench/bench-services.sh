@@ -263,6 +263,12 @@ quiet() {
     echo "    (host quiet after $(since "$t0") s)"
 }
 
+# p50 FILE: the median of the numbers in FILE.
+p50() {
+    sort -n "$1" | awk '{ v[NR] = $1 } END {
+        i = int(NR * 0.5 + 0.5); if (i < 1) i = 1; print v[i] }'
+}
+
 # first-connection latency: LABEL KEY.  1,000 new connections from the
 # client pod, one after another, to s0; the first 100 warm up, the other
 # 900 give the figures.  KEY's p50 goes to $work/p50.KEY for the ratios.
@@ -275,9 +281,7 @@ first_latency() {
         echo "    ($(grep -c failed "$work/first") connections failed)"
     grep -v failed "$work/first" | tail -n 900 >"$work/first.ms"
     echo "  first-connection latency, $1: $(percentiles "$work/first.ms")"
-    sort -n "$work/first.ms" | awk '{ v[NR] = $1 } END {
-        i = int(NR * 0.5 + 0.5); if (i < 1) i = 1; print v[i] }' \
-        >"$work/p50.$2"
+    p50 "$work/first.ms" >"$work/p50.$2"
 }
 # alternating: first-connection latency with 1 and with $max Services in
 # turn, in the same switch, ROUNDS times each in the order 1 N N 1 1 N N 1
@@ -297,8 +301,9 @@ alternating() {
     [[ $rounds == 0 ]] && return 0
     s0vip=$(tb kubectl get service -n bulk s0 -o jsonpath='{.spec.clusterIP}')
     # One bulk Service's share, as the agent counts it.
-    per_flows=$(ctl flows/dump --owner service/bulk/s1 | grep -c '^table=')
-    per_groups=$(ctl flows/dump --owner service/bulk/s1 | grep -c '^group_id=')
+    ctl flows/dump --owner service/bulk/s1 >"$work/s1.dump"
+    per_flows=$(grep -c '^table=' "$work/s1.dump")
+    per_groups=$(grep -c '^group_id=' "$work/s1.dump")
     vips >"$work/vips"
     tb agent stop node1 >/dev/null
     tb exec node1 ovs-ofctl -O OpenFlow15 dump-flows --no-names --no-stats \
@@ -365,9 +370,7 @@ PYEOF
             in_client first "$s0vip" 80 1000 | grep -v failed \
                 | tail -n 900 >"$work/first.ms"
             cat "$work/first.ms" >>"$work/alt.$st"
-            sort -n "$work/first.ms" | awk '{ v[NR] = $1 } END {
-                i = int(NR * 0.5 + 0.5); if (i < 1) i = 1; print v[i] }' \
-                >>"$work/rounds.$st"
+            p50 "$work/first.ms" >>"$work/rounds.$st"
         done
         [[ $mode == exact ]] && \
             tb exec node1 ovs-appctl upcall/enable-megaflows >/dev/null
@@ -375,10 +378,8 @@ PYEOF
              "p50s $(sort -n "$work/rounds.one" | tr '\n' ' ')"
         echo "  $mode: $max Services: $(percentiles "$work/alt.max"), round" \
              "p50s $(sort -n "$work/rounds.max" | tr '\n' ' ')"
-        sort -n "$work/alt.one" | awk '{ v[NR] = $1 } END {
-            print v[int(NR * 0.5 + 0.5)] }' >"$work/p50.alt-one-$mode"
-        sort -n "$work/alt.max" | awk '{ v[NR] = $1 } END {
-            print v[int(NR * 0.5 + 0.5)] }' >"$work/p50.alt-max-$mode"
+        p50 "$work/alt.one" >"$work/p50.alt-one-$mode"
+        p50 "$work/alt.max" >"$work/p50.alt-max-$mode"
         echo "  $mode: p50 at $max over p50 at 1:" \
              "$(ratio "alt-max-$mode" "alt-one-$mode")"
     done
