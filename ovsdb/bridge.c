@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "flows/cookie.h"
+#include "flows/fields.h"
 #include "flows/tables.h"
 #include "flow.h"
 #include "hash.h"
@@ -304,6 +305,110 @@ ensure_pod_ports(struct bridge_ctl *bc, struct ovsdb_idl_txn *txn,
     }
 }
 
+/* How long the userspace datapath's conntrack keeps a TCP connection both
+ * sides have closed.  Its default (30 s, 45 s in TIME_WAIT) is shorter than
+ * the 60 s the server that closed first keeps TIME_WAIT.  A client that
+ * reuses its source port in between, through another Service to the same
+ * endpoint, is then translated to the tuple the server still holds: its SYN
+ * is answered with an ACK for the old connection, which the pipeline drops
+ * as invalid, and the connection times out (measured: 7 of 12 such
+ * connections 45 to 55 s after the first).  While the switch still has the
+ * closed entry it gives the new connection another source port instead.
+ * 120 s is what the kernel's conntrack keeps TIME_WAIT, so the kernel
+ * datapath needs no policy. */
+#define CT_TCP_CLOSED_S 120
+
+static const char *ct_timeout_keys[] = { "tcp_time_wait", "tcp_close" };
+static const int64_t ct_timeout_values[] = { CT_TCP_CLOSED_S,
+                                             CT_TCP_CLOSED_S };
+static const int64_t ct_zones[] = { CT_ZONE, CT_SNAT_ZONE };
+
+static bool
+ct_zone_ok(const struct ovsrec_datapath *dp, int64_t zone)
+{
+    for (size_t i = 0; i < dp->n_ct_zones; i++) {
+        if (dp->key_ct_zones[i] != zone) {
+            continue;
+        }
+        const struct ovsrec_ct_timeout_policy *tp
+            = dp->value_ct_zones[i]->timeout_policy;
+        if (!tp || tp->n_timeouts != ARRAY_SIZE(ct_timeout_keys)) {
+            return false;
+        }
+        for (size_t k = 0; k < ARRAY_SIZE(ct_timeout_keys); k++) {
+            bool found = false;
+            for (size_t j = 0; j < tp->n_timeouts; j++) {
+                found |= (!strcmp(tp->key_timeouts[j], ct_timeout_keys[k])
+                          && tp->value_timeouts[j] == ct_timeout_values[k]);
+            }
+            if (!found) {
+                return false;
+            }
+        }
+        return true;
+    }
+    return false;
+}
+
+/* On the userspace datapath, the conntrack zones of the pipeline get the
+ * timeout policy above (the Datapath, CT_Zone and CT_Timeout_Policy
+ * tables, as `ovs-vsctl add-zone-tp` makes them); other zones are left as
+ * they are. */
+static void
+ensure_ct_timeouts(struct bridge_ctl *bc, struct ovsdb_idl_txn *txn,
+                   const struct ovsrec_open_vswitch *ovs)
+{
+    if (strcmp(bc->cfg.datapath_type, "netdev")) {
+        return;
+    }
+    const struct ovsrec_datapath *dp = NULL;
+    for (size_t i = 0; i < ovs->n_datapaths; i++) {
+        if (!strcmp(ovs->key_datapaths[i], bc->cfg.datapath_type)) {
+            dp = ovs->value_datapaths[i];
+        }
+    }
+    bool ok = dp != NULL;
+    for (size_t i = 0; ok && i < ARRAY_SIZE(ct_zones); i++) {
+        ok = ct_zone_ok(dp, ct_zones[i]);
+    }
+    if (ok) {
+        return;
+    }
+
+    VLOG_INFO("conntrack zones %d and %d: closed TCP connections kept %d s",
+              CT_ZONE, CT_SNAT_ZONE, CT_TCP_CLOSED_S);
+    struct ovsrec_ct_timeout_policy *tp
+        = ovsrec_ct_timeout_policy_insert(txn);
+    ovsrec_ct_timeout_policy_set_timeouts(tp, ct_timeout_keys,
+                                          ct_timeout_values,
+                                          ARRAY_SIZE(ct_timeout_keys));
+    if (!dp) {
+        struct ovsrec_datapath *ndp = ovsrec_datapath_insert(txn);
+        ovsrec_open_vswitch_update_datapaths_setkey(
+            ovs, bc->cfg.datapath_type, ndp);
+        dp = ndp;
+    }
+    size_t n = 0, max = dp->n_ct_zones + ARRAY_SIZE(ct_zones);
+    int64_t *keys = xmalloc(max * sizeof *keys);
+    struct ovsrec_ct_zone **values = xmalloc(max * sizeof *values);
+    for (size_t i = 0; i < dp->n_ct_zones; i++) {
+        if (dp->key_ct_zones[i] != CT_ZONE
+            && dp->key_ct_zones[i] != CT_SNAT_ZONE) {
+            keys[n] = dp->key_ct_zones[i];
+            values[n++] = dp->value_ct_zones[i];
+        }
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(ct_zones); i++) {
+        struct ovsrec_ct_zone *z = ovsrec_ct_zone_insert(txn);
+        ovsrec_ct_zone_set_timeout_policy(z, tp);
+        keys[n] = ct_zones[i];
+        values[n++] = z;
+    }
+    ovsrec_datapath_set_ct_zones(dp, keys, values, n);
+    free(keys);
+    free(values);
+}
+
 void
 bridge_ctl_run(struct bridge_ctl *bc)
 {
@@ -358,6 +463,7 @@ bridge_ctl_run(struct bridge_ctl *bc)
     ensure_gateway(bc, txn, br);
     ensure_tunnel(bc, txn, br);
     ensure_pod_ports(bc, txn, br);
+    ensure_ct_timeouts(bc, txn, ovs);
 
     if (bc->clear_restore_wait
         && smap_get(&ovs->other_config, "flow-restore-wait")) {

@@ -687,6 +687,42 @@ check "UDP from one client port follows a replaced server pod" \
 check "UDP to a NodePort from the control plane host follows a replaced server pod" \
     udp_follows_endpoint udpnp cp 30053
 
+# A client that reuses a source port through another Service to the same
+# endpoint 50 s later, while the server that closed the first connection
+# still holds TIME_WAIT: the switch's conntrack must still have the first
+# connection (the agent's timeout policy on the userspace datapath), so
+# that it gives the second another source port.
+port_reuse() {
+    local a b out
+    tb pod create default/tw --node node2 --labels app=tw >/dev/null \
+        || return 1
+    serve tw
+    for s in tw-a tw-b; do
+        tb kubectl create -f - >/dev/null <<EOF2 || return 1
+apiVersion: v1
+kind: Service
+metadata: {name: $s, namespace: default}
+spec:
+  selector: {app: tw}
+  ports: [{port: 80, targetPort: 8080, protocol: TCP}]
+EOF2
+        within 10 endpoints_listed "$s" 1 || return 1
+    done
+    a=$(tb kubectl get service tw-a -o jsonpath='{.spec.clusterIP}')
+    b=$(tb kubectl get service tw-b -o jsonpath='{.spec.clusterIP}')
+    out=$(tb exec default/client python3 "$top/tests/system/port-reuse.py" \
+          "$a" "$b" 80 50 8)
+    echo "# port, through tw-a, through tw-b 50 s later:" $out
+    tb kubectl delete service tw-a tw-b >/dev/null
+    tb pod delete default/tw >/dev/null
+    [[ $(wc -l <<<"$out") == 8 && $out != *failed* ]]
+}
+check "a source port reused 50 s later through another Service to the same \
+endpoint connects (the closed connection is still tracked)" port_reuse
+check "the conntrack zones' timeout policy is in the database" sh -c \
+    "'$testbed' exec node1 ovs-vsctl list-zone-tp netdev \
+     | grep -c 'tcp_close=120 tcp_time_wait=120' | grep -qx 2"
+
 tb pod delete default/web2 >/dev/null || fail "delete pod web2"
 check "a deleted endpoint leaves the Service" \
     within 15 endpoints_listed web 2
