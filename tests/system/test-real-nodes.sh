@@ -5,8 +5,10 @@
 # containerd).  Checks the manifest against the API server, least-privilege
 # RBAC, pod traffic on one node and across nodes, that deleting pods leaves
 # no port, address, veth or flow, the metrics endpoint, traffic through an
-# agent container restart and a rollout restart of the DaemonSet, a pod
-# started while the agent is away, and that 'down' leaves nothing.
+# agent container restart and a rollout restart of the DaemonSet (nothing
+# lost: the switch is handed over), a pod started while the agent is away,
+# that deleting the DaemonSet stops the switches after the hand-over, and
+# that 'down' leaves nothing.
 #
 # Prints figures as "# figure: ..." lines.
 # Exit: 0 pass, 77 skip (not root, missing dependencies), 1 fail.
@@ -288,9 +290,30 @@ test_agent_restart() {
 check "an agent container restart under 100 pings/s loses nothing" \
     test_agent_restart
 
+# ping_follow OUT: pings 100 times a second in the background, one line
+# per answer, until ping_unfollow.  For spans of unknown length.
+ping_follow() {
+    kc -n "$NS" exec "$PING_SRC" -- ping -i 0.01 -W 1 "$PING_DST" \
+        > "$1" 2>&1 &
+    PING_PID=$!
+    sleep 2
+}
+# ping_unfollow OUT: stops it; sets r to "SENT LOST" counting the echoes up
+# to the last one answered (those after it had no time to be), and gap to
+# the longest run of lost ones.
+ping_unfollow() {
+    kill "$PING_PID" 2>/dev/null
+    wait "$PING_PID" 2>/dev/null
+    r=$(sed -n 's/.*seq=\([0-9]*\) .*/\1/p' "$1" | sort -n | uniq \
+        | awk 'NR == 1 { first = $1 } { n++; if (NR > 1 && $1 - last - 1 > gap)
+                                            gap = $1 - last - 1; last = $1 }
+               END { if (n) print last - first + 1, last - first + 1 - n, gap + 0 }')
+    gap=${r##* } r=${r% *}
+}
+
 test_rollout_restart() {
-    local t0 r lost sent took i
-    ping_start 60 "$work/ping-rollout"
+    local t0 r lost sent took gap
+    ping_follow "$work/ping-rollout"
     t0=$(now)
     kc -n tendril-system rollout restart ds/tendril >/dev/null || return 1
     # The kubelet (v1.20) deletes a terminated pod only once its container
@@ -300,35 +323,26 @@ test_rollout_restart() {
         >/dev/null 2>&1 || { kc -n tendril-system get pods -o wide; return 1; }
     took=$(since "$t0")
     figure "rollout restart of the DaemonSet (3 nodes): $took s"
-    ping_wait "$work/ping-rollout"
+    sleep 2
+    ping_unfollow "$work/ping-rollout"
     sent=${r% *} lost=${r#* }
-    figure "rollout restart: sent $sent, lost $lost" \
-        "($(awk -v l="$lost" 'BEGIN { printf "%.2f", l / 100 }') s without" \
-        "forwarding; userspace datapath)"
-    [[ -n $r && $sent -gt 100 ]] || { cat "$work/ping-rollout"; return 1; }
-    # The userspace datapath is ovs-vswitchd itself: a node forwards nothing
-    # from the old OVS container's end to the new one's start, which
-    # includes the kubelet's wait above (the kernel datapath keeps
-    # forwarding).  Bounded by the rollout itself: a node dark beyond it
-    # fails.
-    ((lost < ${took%.*} * 100)) \
-        || { echo "# dark $((lost / 100)) s, rollout $took s"; return 1; }
-    # Afterwards, forwarding is whole again: an answer within 10 tries of
-    # 1 s from the last agent's readiness (a new switch resolves its tunnel
-    # neighbours on first use), then 200 pings, none lost.
-    t0=$(now)
-    for ((i = 0; i < 10; i++)); do
-        kc -n "$NS" exec "$PING_SRC" -- ping -c 1 -W 1 "$PING_DST" \
-            >/dev/null 2>&1 && break
+    figure "rollout restart: sent $sent, lost $lost (longest gap $gap)"
+    # The userspace datapath is ovs-vswitchd itself: it outlives its
+    # container and the next one takes it over (deploy/image/tendril-ovs),
+    # and the agent's restart keeps the flows.  Nothing may be lost.
+    [[ -n $sent && $sent -gt $((${took%.*} * 90)) && $lost == 0 ]] \
+        || { tail -n 5 "$work/ping-rollout"; return 1; }
+    # Every node's daemons were taken over, not restarted.
+    local i pod
+    for i in 1 2 3; do
+        pod=$(agent_pod "node$i")
+        kc -n tendril-system logs "$pod" -c tendril-ovs \
+            | grep -q 'taking over' \
+            || { echo "# node$i: the daemons were not taken over"; return 1; }
     done
-    figure "rollout restart: pods on node1 and node2 answer" \
-        "$(since "$t0") s after the rollout ($i failed tries)"
-    ping_start 2 "$work/ping-after"
-    ping_wait "$work/ping-after"
-    [[ $r == "200 0" ]] || { echo "# after the rollout: $r"; return 1; }
     test_traffic
 }
-check "a rollout restart of the DaemonSet under 100 pings/s: traffic resumes" \
+check "a rollout restart of the DaemonSet under 100 pings/s loses nothing" \
     test_rollout_restart
 
 # --- a pod started while the agent is away ---------------------------------
@@ -350,13 +364,16 @@ test_agent_away() {
         --overrides='{"spec":{"nodeName":"node3"}}' --restart=Never \
         -- sh -c 'echo late > /www/index.html; exec httpd -f -p 80 -h /www' \
         >/dev/null || return 1
-    sleep 8
     # The kubelet cannot make its sandbox: the CNI finds no agent.
+    for ((i = 0; i < 30; i++)); do
+        kc -n "$NS" get events --field-selector involvedObject.name=late \
+            | grep -q FailedCreatePodSandBox && break
+        sleep 1
+    done
+    ((i < 30)) || { echo "# no FailedCreatePodSandBox in 30 s"
+                    kc -n "$NS" get events | sed 's/^/# /'; return 1; }
     [[ $(kc -n "$NS" get pod late -o 'jsonpath={.status.phase}') == Pending ]] \
         || { echo "# late is not Pending without an agent"; return 1; }
-    kc -n "$NS" get events --field-selector involvedObject.name=late \
-        | grep -q FailedCreatePodSandBox \
-        || { echo "# no FailedCreatePodSandBox"; return 1; }
     kc -n tendril-system patch ds tendril --type=json -p \
         '[{"op":"remove","path":"/spec/template/spec/affinity"}]' \
         >/dev/null || return 1
@@ -390,6 +407,10 @@ test_agent_away() {
 }
 check "a pod started while the agent is away gets its network when it is back" \
     test_agent_away
+# The DaemonSet back on node3 whatever the check found.
+kc -n tendril-system patch ds tendril --type=json \
+    -p '[{"op":"remove","path":"/spec/template/spec/affinity"}]' \
+    >/dev/null 2>&1
 kc -n tendril-system rollout status ds/tendril --timeout=120s >/dev/null 2>&1
 
 # --- deletion leaves nothing -----------------------------------------------
@@ -397,8 +418,10 @@ test_delete_clean() {
     local i n t rc=0 ports veths addrs flows ips ip
     ips=$(kc -n "$NS" get pods -o json \
           | jq -r '.items[] | "\(.spec.nodeName) \(.status.podIP)"')
-    kc -n "$NS" delete deploy web --wait=true >/dev/null || return 1
-    kc -n "$NS" delete pod late --wait=true >/dev/null || return 1
+    kc -n "$NS" delete deploy web --wait=true --timeout=60s >/dev/null \
+        || return 1
+    kc -n "$NS" delete pod late --wait=true --timeout=60s >/dev/null \
+        || return 1
     kc -n "$NS" wait --for=delete pod --all --timeout=60s >/dev/null 2>&1
     for i in 1 2 3; do
         n=node$i
@@ -424,6 +447,54 @@ test_delete_clean() {
     return $rc
 }
 check "deleting the pods leaves no port, veth, address file or flow" test_delete_clean
+
+# --- uninstall: the hand-over ends ------------------------------------------
+# With the DaemonSet gone no container takes the switches over: each
+# node's watchdog stops them after the hand-over time and gives eth0 its
+# address back.
+HANDOVER=${TESTBED_OVS_HANDOVER:-120}
+switch_left() {   # NODE: prints the processes in its hand-over cgroup
+    cat /sys/fs/cgroup/*/"$TESTBED_PREFIX$1"/tendril-ovs/cgroup.procs \
+        2>/dev/null | sort -u
+}
+test_uninstall() {
+    local t0 i n t left
+    kc -n tendril-system delete ds tendril --wait=false >/dev/null || return 1
+    t0=$(now)
+    sleep 5
+    for i in 1 2 3; do
+        n=node$i
+        tb exec "$n" sh -c \
+            'kill -0 "$(cat /var/run/openvswitch/ovs-vswitchd.pid)"' \
+            || { echo "# $n: the switch stopped with its container"; return 1; }
+    done
+    for ((t = 0; t < HANDOVER + 30; t++)); do
+        left=0
+        for i in 1 2 3; do
+            [[ -z $(switch_left "node$i") ]] || left=$((left + 1))
+        done
+        ((left == 0)) && break
+        sleep 1
+    done
+    figure "DaemonSet deleted: every switch stopped $(since "$t0") s later" \
+        "(hand-over $HANDOVER s)"
+    ((left == 0)) || { echo "# $left nodes still run a switch"; return 1; }
+    for i in 1 2 3; do
+        n=node$i
+        tb exec "$n" ip -4 -o addr show dev eth0 | grep -q "inet " \
+            || { echo "# $n: eth0 has no address"; return 1; }
+        ! tb exec "$n" ip -4 -o addr show dev br-phy 2>/dev/null \
+            | grep -q "inet " || { echo "# $n: br-phy kept it"; return 1; }
+    done
+    # And the underlay works on eth0: node1 reaches node2 and node3.
+    for i in 2 3; do
+        tb exec node1 ping -c 1 -W 2 "$(kc get node "node$i" -o \
+            'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}')" \
+            >/dev/null || { echo "# node1 cannot reach node$i"; return 1; }
+    done
+}
+check "deleting the DaemonSet stops every switch after the hand-over" \
+    test_uninstall
 
 # --- down -------------------------------------------------------------------
 t0=$(now)

@@ -467,9 +467,11 @@ rn_rendered_manifest() {
     fi
     kc apply --dry-run=client -o json -f "$TB_SRCDIR/deploy/tendril.yaml" \
         | jq --arg api "$TB_API_URL" --arg svc "$TB_SERVICE_CIDR" \
-             --arg tunnel "$tunnel" --arg mode "$mode" '
+             --arg tunnel "$tunnel" --arg mode "$mode" \
+             --arg handover "${TESTBED_OVS_HANDOVER:-120}" '
             .items |= map(if .kind == "ConfigMap" then
                 .data.datapathType = "netdev" | .data.uplink = "eth0"
+                | .data.ovsHandoverSeconds = $handover
                 | .data["tendril-agent.json"] |=
                     (fromjson + {"api-server": $api, "service-cidr": $svc,
                                  "tunnel-type": $tunnel,
