@@ -10,6 +10,7 @@ Both reach the same endpoint, so without a new source port from the
 switch's NAT the second meets the server's TIME_WAIT.  Prints one line
 per port: "PORT FIRST SECOND", each the answer or "failed".
 """
+import errno
 import socket
 import sys
 import threading
@@ -23,9 +24,12 @@ def ask(vip, port, sport):
     try:
         s.bind(("", sport))
         s.connect((vip, port))
-        return s.recv(100).decode().strip() or "failed"
-    except OSError:
-        return "failed"
+        return s.recv(100).decode().strip() or "failed(empty)"
+    except OSError as e:
+        # Which step and why: a bind refused is the client's own port in
+        # use, a timeout is the network.
+        return "failed(%s)" % (type(e).__name__ if e.errno is None
+                               else errno.errorcode.get(e.errno, e.errno))
     finally:
         s.close()
 
@@ -40,7 +44,10 @@ def main():
         time.sleep(delay)
         lines.append("%d %s %s" % (sport, first, ask(vip_b, port, sport)))
 
-    threads = [threading.Thread(target=one, args=(47000 + i,))
+    # Below the kernel's ephemeral range (32768-60999 by default), so that
+    # no connection the kernel numbered holds one of these ports, and below
+    # the NodePort range (30000-32767).
+    threads = [threading.Thread(target=one, args=(20000 + i,))
                for i in range(n)]
     for t in threads:
         t.start()

@@ -419,11 +419,14 @@ kc -n tendril-system rollout status ds/tendril --timeout=120s >/dev/null 2>&1
 # --- deletion leaves nothing -----------------------------------------------
 test_delete_clean() {
     local i n t rc=0 ports veths addrs flows ips ip
+    # Deleting a pod waits for the kubelet's container GC (kubernetes#97288,
+    # up to a minute); the timeouts only keep a stuck pod from hanging the
+    # test.
     ips=$(kc -n "$NS" get pods -o json \
           | jq -r '.items[] | "\(.spec.nodeName) \(.status.podIP)"')
-    kc -n "$NS" delete deploy web --wait=true --timeout=60s >/dev/null \
+    kc -n "$NS" delete deploy web --wait=true --timeout=150s >/dev/null \
         || return 1
-    kc -n "$NS" delete pod late --wait=true --timeout=60s >/dev/null \
+    kc -n "$NS" delete pod late --wait=true --timeout=150s >/dev/null \
         || return 1
     kc -n "$NS" wait --for=delete pod --all --timeout=60s >/dev/null 2>&1
     for i in 1 2 3; do
