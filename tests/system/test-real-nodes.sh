@@ -52,6 +52,8 @@ in_agent() {   # NODE CMD...
     kc -n tendril-system exec "${pod#pod/}" -c tendril-agent -- "$@"
 }
 ctl() { local n=$1; shift; in_agent "$n" ovs-appctl -t tendril-agent "$@"; }
+# The pid of node N's ovs-vswitchd, from its pidfile on the node.
+switch_pid() { tb exec "$1" cat /var/run/openvswitch/ovs-vswitchd.pid; }
 
 # --- the bed ---------------------------------------------------------------
 t0=$(now)
@@ -315,7 +317,7 @@ test_rollout_restart() {
     local t0 r lost sent took gap i
     local before=()
     for i in 1 2 3; do
-        before[i]=$(tb exec "node$i" cat /var/run/openvswitch/ovs-vswitchd.pid)
+        before[i]=$(switch_pid "node$i")
     done
     ping_follow "$work/ping-rollout"
     t0=$(now)
@@ -338,8 +340,7 @@ test_rollout_restart() {
         || { tail -n 5 "$work/ping-rollout"; return 1; }
     # Every node's switch was taken over, not restarted: the same process.
     for i in 1 2 3; do
-        [[ -n ${before[i]} && $(tb exec "node$i" \
-           cat /var/run/openvswitch/ovs-vswitchd.pid) == "${before[i]}" ]] \
+        [[ -n ${before[i]} && $(switch_pid "node$i") == "${before[i]}" ]] \
             || { echo "# node$i: ovs-vswitchd ${before[i]} was replaced"
                  return 1; }
     done
@@ -470,8 +471,7 @@ test_uninstall() {
     sleep 5
     for i in 1 2 3; do
         n=node$i
-        tb exec "$n" sh -c \
-            'kill -0 "$(cat /var/run/openvswitch/ovs-vswitchd.pid)"' \
+        tb exec "$n" kill -0 "$(switch_pid "$n")" \
             || { echo "# $n: the switch stopped with its container"; return 1; }
     done
     for ((t = 0; t < HANDOVER + 30; t++)); do
